@@ -23,6 +23,8 @@ export type Reporter = {
   warn(step: string | undefined, message: string): void
   result(result: StepResult): void
   recap(recap: Recap): void
+  /** A failure outside any step (bad config, bad usage): printed once, before the exit. */
+  error(message: string): void
 }
 
 export type Output = { write(text: string): unknown; isTTY?: boolean }
@@ -40,6 +42,7 @@ export function jsonReporter(out: Output): Reporter {
     warn: (step, message) => emit({ event: 'warning', step: step ?? null, message }),
     result: (r) => emit({ event: 'step', ...r }),
     recap: (r) => emit({ event: 'recap', ...r }),
+    error: (message) => emit({ event: 'error', message }),
   }
 }
 
@@ -82,5 +85,6 @@ export function humanReporter(out: Output): Reporter {
     },
     recap: (r) =>
       write(`recap ${r.title}${r.plan ? ' (plan)' : ''}: ok=${r.ok} changed=${r.changed} failed=${r.failed} skipped=${r.skipped}\n`),
+    error: (message) => write(`${'error'.padEnd(WIDTH)} ${message}\n`),
   }
 }

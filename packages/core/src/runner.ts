@@ -20,7 +20,7 @@ export type RunResult = Recap & { results: StepResult[] }
  * Runs steps in order, as many at once as `concurrency` allows, each as soon as its needs have succeeded. A failed
  * step fails alone: its dependants are skipped and everything independent goes on.
  */
-export async function runSteps(steps: readonly Step<any, any>[], options: RunOptions): Promise<RunResult> {
+export async function runSteps(steps: readonly Step<any, any, any>[], options: RunOptions): Promise<RunResult> {
   const names = new Set(steps.map((s) => s.name))
   if (names.size !== steps.length) throw new Error(`duplicate step names in "${options.title}"`)
   for (const s of steps) {
@@ -74,7 +74,7 @@ export async function runSteps(steps: readonly Step<any, any>[], options: RunOpt
   return { ...recap, results }
 }
 
-async function runOne(step: Step<any, any>, options: RunOptions): Promise<StepResult> {
+async function runOne(step: Step<any, any, any>, options: RunOptions): Promise<StepResult> {
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   const ctx: StepContext = {

@@ -15,13 +15,13 @@ export type StepContext = {
  * One idempotent change. check() reads, desired() and diff() are pure, apply() makes exactly the changes diff()
  * returned and never runs under --plan, verify() is read-only and runs after a real apply (or when nothing changed).
  */
-export type Step<S = unknown, C = unknown> = {
+export type Step<S = unknown, C = unknown, D = S> = {
   name: string
   /** Names of steps that must succeed first; if one fails or is skipped, this one is skipped. */
   needs?: readonly string[]
   check(ctx: StepContext): Promise<S>
-  desired(ctx: StepContext): S | Promise<S>
-  diff(current: S, desired: S): C[]
+  desired(ctx: StepContext): D | Promise<D>
+  diff(current: S, desired: D): C[]
   apply?(changes: C[], ctx: StepContext): Promise<void>
   verify?(ctx: StepContext): Promise<void>
   describe?(change: C): ChangeView

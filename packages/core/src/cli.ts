@@ -1,0 +1,89 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { ConfigError } from './errors/config-error.js'
+import { describeError } from './errors/homelab-error.js'
+import { createReporter, type Output, type Reporter } from './reporter.js'
+import type { RunResult } from './runner.js'
+
+/** Flags every task understands; a task adds its own. */
+export const COMMON_FLAGS = {
+  plan: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  config: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'force-conflicts': { type: 'boolean', default: false },
+  'accept-new-host-keys': { type: 'boolean', default: false },
+  yes: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options']
+
+export type TaskIo = {
+  argv: readonly string[]
+  env: Readonly<Record<string, string | undefined>>
+  cwd: string
+  stdout: Output
+  stderr: Output
+  /** Aborted on SIGINT/SIGTERM: steps in flight finish their current request, the rest are skipped. */
+  signal: AbortSignal
+}
+
+export type TaskContext<F> = { flags: F; positionals: string[]; reporter: Reporter; io: TaskIo }
+
+/** What a task returns: a step run (exit 0 or 1), or an exit code of its own (status uses 3 for drift). */
+export type TaskOutcome = RunResult | RunResult[] | number
+
+export class UsageError extends Error {}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const
+
+/**
+ * The one place where a task's outcome becomes an exit code: 0 done, 1 a step failed, 2 bad config or usage.
+ * Everything else a task prints goes through the reporter, so secrets are scrubbed on the way out.
+ */
+export async function runTask<O extends ParseArgsConfig['options']>(
+  spec: { name: string; usage: string; options: O },
+  main: (ctx: TaskContext<ReturnType<typeof parseFlags<O>>['flags']>) => Promise<TaskOutcome>,
+  io: TaskIo,
+): Promise<number> {
+  const wantsJson = io.argv.includes('--json')
+  const reporter = createReporter({ json: wantsJson, out: io.stdout })
+  let parsed: ReturnType<typeof parseFlags<O>>
+  try {
+    parsed = parseFlags(spec.options, io.argv)
+  } catch (error) {
+    reporter.error(`${describeError(error)}\nusage: ${spec.usage}`)
+    return EXIT.usage
+  }
+  if ((parsed.flags as { help?: boolean }).help) {
+    io.stdout.write(`usage: ${spec.usage}\n`)
+    return EXIT.ok
+  }
+  try {
+    const outcome = await main({ flags: parsed.flags, positionals: parsed.positionals, reporter, io })
+    if (typeof outcome === 'number') return outcome
+    const runs = Array.isArray(outcome) ? outcome : [outcome]
+    return runs.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok
+  } catch (error) {
+    reporter.error(describeError(error))
+    return error instanceof ConfigError || error instanceof UsageError ? EXIT.usage : EXIT.failed
+  }
+}
+
+function parseFlags<O extends ParseArgsConfig['options']>(options: O, argv: readonly string[]) {
+  const { values, positionals } = parseArgs({ args: [...argv], options: options ?? {}, allowPositionals: true, strict: true })
+  return { flags: values, positionals }
+}
+
+/**
+ * The process as a TaskIo. This is the one place in src/ that touches `process`, so that tasks/ stay three lines and
+ * tests can hand runTask an io of their own.
+ */
+export function processIo(): TaskIo {
+  const controller = new AbortController()
+  const stop = () => {
+    // A second Ctrl-C means "now": leave at once rather than wait for the step in flight.
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+  }
+  process.on('SIGINT', stop).on('SIGTERM', stop)
+  return { argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, signal: controller.signal }
+}

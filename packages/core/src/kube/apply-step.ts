@@ -1,0 +1,112 @@
+import { stringify } from 'yaml'
+import { MASK } from '../secret.js'
+import { KubeError } from '../errors/kube-error.js'
+import { StepSkipped, type Step } from '../step.js'
+import { NO_KIND, type KubeClient } from './kube-client.js'
+import { describeRef, refOf, type KubeObject } from './kube-object.js'
+
+export type ApplyChange = { op: 'create' | 'update'; object: KubeObject; before?: KubeObject; after: KubeObject }
+
+/** What the server has now, and what it says the object would become after our apply (server-side dry-run). */
+export type ApplySnapshot = { current: KubeObject | undefined; predicted: KubeObject }
+
+export type ApplyStepOptions = {
+  /** --force-conflicts: take over fields another manager owns. */
+  force: boolean
+  name?: string
+  needs?: readonly string[]
+  /** When the API has no such kind (an optional CRD such as ServiceMonitor), skip with this reason instead of failing. */
+  skipWhenKindMissing?: string
+}
+
+/**
+ * Server-side apply of one object. check() asks the server for a dry-run of the apply, so defaults, field ownership
+ * and removals are judged by the server itself; an object whose dry-run equals what is stored is `ok` and is not sent.
+ */
+export function applyStep(kube: KubeClient, object: KubeObject, options: ApplyStepOptions): Step<ApplySnapshot, ApplyChange, KubeObject> {
+  const ref = refOf(object)
+  return {
+    name: options.name ?? `apply ${describeRef(ref)}`,
+    ...(options.needs ? { needs: options.needs } : {}),
+    check: async (ctx) => {
+      const [current, predicted] = await Promise.all([
+        kube.get(ref).catch((e: unknown) => rethrowMissingKind(e, options)),
+        kube.apply(object, { dryRun: true, force: options.force }).catch((e: unknown) => {
+          // Under --plan the namespace may be one this run would create first: then the object is new as written.
+          if (ctx.plan && isMissingNamespace(e)) return object
+          return rethrowMissingKind(e, options)
+        }),
+      ])
+      return { current, predicted }
+    },
+    desired: () => object,
+    diff: (snapshot, desired) => planApply(snapshot, desired),
+    apply: async (changes) => {
+      for (const change of changes) await kube.apply(change.object, { dryRun: false, force: options.force })
+    },
+    describe: describeApplyChange,
+  }
+}
+
+/** Pure: nothing to do when the server's dry-run result equals what is stored, ignoring server bookkeeping. */
+export function planApply(snapshot: ApplySnapshot, object: KubeObject): ApplyChange[] {
+  const { current, predicted } = snapshot
+  if (!current) return [{ op: 'create', object, after: predicted }]
+  if (sameStored(current, predicted)) return []
+  return [{ op: 'update', object, before: current, after: predicted }]
+}
+
+function sameStored(a: KubeObject, b: KubeObject): boolean {
+  return JSON.stringify(comparable(a)) === JSON.stringify(comparable(b))
+}
+
+/** Drops what changes without anyone changing the object: resourceVersion and the managers' timestamps. */
+function comparable(o: KubeObject): unknown {
+  const { resourceVersion: _rv, managedFields, ...metadata } = o.metadata
+  const fields = (managedFields ?? []).map(({ time: _t, ...rest }) => rest).sort((x, y) => `${x.manager}${x.operation}`.localeCompare(`${y.manager}${y.operation}`))
+  return sortDeep({ ...o, metadata: { ...metadata, managedFields: fields } })
+}
+
+function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortDeep)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortDeep((value as Record<string, unknown>)[k])]))
+}
+
+/** What a person wants to read in a diff: the object as written, with secret values masked. */
+function readable(o: KubeObject | undefined): string | undefined {
+  if (!o) return undefined
+  const { resourceVersion: _rv, managedFields: _mf, uid: _uid, creationTimestamp: _ct, generation: _g, selfLink: _sl, ...metadata } = o.metadata
+  const { status: _status, ...rest } = o
+  const shown: Record<string, unknown> = { ...rest, metadata }
+  if (o.kind === 'Secret') {
+    for (const key of ['data', 'stringData'] as const) {
+      const data = o[key] as Record<string, string> | undefined
+      if (data) shown[key] = Object.fromEntries(Object.keys(data).sort().map((k) => [k, `${MASK} (${digestHint(data[k]!)})`]))
+    }
+  }
+  return stringify(sortDeep(shown), { lineWidth: 0 })
+}
+
+/*
+ * A Secret diff must show that a value changed without showing it. Its length is shown, not a hash: a hash of a short
+ * password could be brute-forced from the output.
+ */
+const digestHint = (value: string) => `${value.length} chars`
+
+export function describeApplyChange(change: ApplyChange) {
+  const name = describeRef(refOf(change.object))
+  const before = readable(change.before)
+  const after = readable(change.after)
+  if (change.op === 'update' && before === after && change.object.kind === 'Secret') {
+    return { summary: `update ${name} (a secret value changed)`, ...(before ? { before } : {}), ...(after ? { after: after + `# values changed\n` } : {}) }
+  }
+  return { summary: `${change.op} ${name}`, ...(before ? { before } : {}), ...(after ? { after } : {}) }
+}
+
+const isMissingNamespace = (e: unknown) => e instanceof KubeError && e.status === 404 && /namespaces? "[^"]+" not found/.test(e.message)
+
+function rethrowMissingKind(error: unknown, options: ApplyStepOptions): never {
+  if (options.skipWhenKindMissing && error instanceof KubeError && error.reason === NO_KIND) throw new StepSkipped(options.skipWhenKindMissing)
+  throw error
+}

@@ -1,0 +1,169 @@
+import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node'
+import { ApplyConflictError, KubeError } from '../errors/kube-error.js'
+import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
+
+export type KubeClientOptions = {
+  /** A kubeconfig file; when absent, client-node's default resolution (KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfigPath?: string
+  context?: string
+  fieldManager: string
+}
+
+export type KubeClient = {
+  readonly server: string
+  readonly fieldManager: string
+  get(ref: ObjectRef): Promise<KubeObject | undefined>
+  /** Server-side apply; `dryRun` asks the server what the object would become without storing it. */
+  apply(object: KubeObject, options: { dryRun: boolean; force: boolean }): Promise<KubeObject>
+  delete(ref: ObjectRef): Promise<boolean>
+  list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>
+  /** The raw client-node config, for APIs this client does not wrap (exec, CRD discovery). */
+  readonly config: KubeConfig
+}
+
+export function createKubeClient(options: KubeClientOptions): KubeClient {
+  const config = new KubeConfig()
+  if (options.kubeconfigPath) config.loadFromFile(options.kubeconfigPath)
+  else config.loadFromDefault()
+  if (options.context) config.setCurrentContext(options.context)
+  const server = config.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)'
+  const api = KubernetesObjectApi.makeApiClient(config)
+  const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
+  const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } })
+
+  return {
+    server,
+    fieldManager: options.fieldManager,
+    config,
+    async get(ref) {
+      try {
+        return (await api.read(header(ref))) as unknown as KubeObject
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined
+        throw fail('read', ref, error)
+      }
+    },
+    async apply(object, { dryRun, force }) {
+      try {
+        // client-node fills in a default namespace on the object it is given: hand it a copy.
+        const body = structuredClone(stripServerFields(object)) as unknown as KubernetesObject
+        const out = await api.patch(body, undefined, dryRun ? 'All' : undefined, options.fieldManager, force, PatchStrategy.ServerSideApply)
+        return out as unknown as KubeObject
+      } catch (error) {
+        throw fail(dryRun ? 'dry-run apply' : 'apply', refOf(object), error)
+      }
+    },
+    async delete(ref) {
+      try {
+        await api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background')
+        return true
+      } catch (error) {
+        if (isStatus(error, 404)) return false
+        throw fail('delete', ref, error)
+      }
+    },
+    async list(apiVersion, kind, listOptions = {}) {
+      const ref = { apiVersion, kind, name: '*', ...(listOptions.namespace ? { namespace: listOptions.namespace } : {}) }
+      try {
+        const out = await api.list(apiVersion, kind, listOptions.namespace, undefined, undefined, undefined, undefined, listOptions.labelSelector)
+        return out.items as unknown as KubeObject[]
+      } catch (error) {
+        throw fail('list', ref, error)
+      }
+    },
+  }
+}
+
+/** Fields the server owns; sending them in an apply is an error or a no-op. */
+function stripServerFields(object: KubeObject): KubeObject {
+  const { resourceVersion: _rv, managedFields: _mf, uid: _uid, creationTimestamp: _ct, generation: _g, ...metadata } = object.metadata
+  const { status: _status, ...rest } = object
+  return { ...rest, metadata } as KubeObject
+}
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+const isStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code && !isMissingKind(error)
+
+/** The reason given to a KubeError when the API has no such kind at all (an absent CRD). */
+export const NO_KIND = 'NoKind'
+
+// client-node discovers kinds before each call: an unknown group fails discovery with 404, an unknown kind in a known
+// group with a plain Error. Both mean "this kind does not exist here", not "this object does not exist".
+const isMissingKind = (error: unknown) =>
+  error instanceof Error &&
+  (/^Unrecognized API version and kind/.test(error.message) || (isApiStatus(error, 404) && /^Failed to fetch resource metadata/.test(error.message)))
+
+const isApiStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code
+
+type StatusBody = { message?: string; reason?: string; details?: { causes?: { message?: string; field?: string }[] } }
+
+function statusBody(error: ApiException<unknown>): StatusBody {
+  const body = typeof error.body === 'string' ? safeJson(error.body) : error.body
+  return body && typeof body === 'object' ? (body as StatusBody) : { message: String(error.body) }
+}
+
+/** Turns client-node failures into messages that say what, where and what to do. */
+export function toKubeError(action: string, ref: ObjectRef, server: string, error: unknown): KubeError {
+  const object = describeRef(ref)
+  if (isMissingKind(error)) {
+    return new KubeError(`cannot ${action} ${object}: the API server has no kind ${ref.kind} in ${ref.apiVersion}`, {
+      host: server,
+      object,
+      status: 404,
+      reason: NO_KIND,
+      cause: error,
+      hint: `install the CRD that defines ${ref.kind} (${ref.apiVersion.split('/')[0]}) first`,
+    })
+  }
+  if (!(error instanceof ApiException)) {
+    const why = error instanceof Error ? error.message : String(error)
+    return new KubeError(`cannot ${action} ${object}: API server ${server} unreachable (${why})`, {
+      host: server,
+      object,
+      cause: error,
+      hint: 'check that the cluster is up and the kubeconfig points at it (--kubeconfig or KUBECONFIG)',
+    })
+  }
+  const body = statusBody(error)
+  const message = body.message ?? error.message
+  if (error.code === 409 && /conflict/i.test(message) && action.includes('apply')) {
+    const conflicts = parseConflicts(message)
+    const list = conflicts.map((c) => `${c.field} (owned by "${c.manager}")`).join(', ')
+    return new ApplyConflictError(`${action} of ${object} conflicts with another field manager: ${list}`, {
+      host: server,
+      object,
+      status: 409,
+      conflicts,
+      cause: error,
+      hint: 'another tool changed these fields; re-run with --force-conflicts to take them over for "homelab-devtools"',
+    })
+  }
+  const hints: Record<number, string> = {
+    401: 'the kubeconfig credentials were refused; refresh them',
+    403: 'the kubeconfig user lacks permission; run preflight to see which',
+    404: `the API has no ${ref.kind} (${ref.apiVersion}); is its CRD installed?`,
+    422: 'the object is invalid; this is a bug in the rendered manifest',
+  }
+  return new KubeError(`cannot ${action} ${object}: ${error.code} ${body.reason ?? ''} ${message}`.replace(/\s+/g, ' ').trim(), {
+    host: server,
+    object,
+    status: error.code,
+    ...(body.reason ? { reason: body.reason } : {}),
+    cause: error,
+    ...(hints[error.code] ? { hint: hints[error.code] } : {}),
+  })
+}
+
+/** `Apply failed with 2 conflicts: conflict with "kubectl" using v1: .data.a\nconflict with "x": .spec.b` */
+export function parseConflicts(message: string): { manager: string; field: string }[] {
+  const out: { manager: string; field: string }[] = []
+  for (const m of message.matchAll(/conflict with "([^"]+)"(?: using [^:]+)?: (\S+)/g)) out.push({ manager: m[1]!, field: m[2]! })
+  return out
+}

@@ -1,0 +1,129 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createReporter, runSteps, StepSkipped, type Step } from '../src/index.js'
+
+type Captured = { text: () => string; out: { write: (s: string) => void } }
+const capture = (): Captured => {
+  let buf = ''
+  return { text: () => buf, out: { write: (s: string) => void (buf += s) } }
+}
+
+/** A step over an in-memory value, counting applies, so tests see exactly what was written. */
+function memoryStep(name: string, store: { value: string; applies: number }, want: string, extra: Partial<Step<string, string>> = {}): Step<string, string> {
+  return {
+    name,
+    check: async () => store.value,
+    desired: () => want,
+    diff: (cur, des) => (cur === des ? [] : [des]),
+    apply: async (changes) => {
+      store.value = changes[0]!
+      store.applies++
+    },
+    describe: (c) => ({ summary: `set to ${c}`, before: `${store.value}\n`, after: `${c}\n` }),
+    ...extra,
+  }
+}
+
+const Runner = suite('step runner')
+
+Runner('a second run of converged steps reports changed=0 and applies nothing', async () => {
+  const store = { value: 'a', applies: 0 }
+  const first = await runSteps([memoryStep('s', store, 'b')], { title: 't', plan: false, reporter: createReporter({ json: false, out: capture().out }) })
+  const second = await runSteps([memoryStep('s', store, 'b')], { title: 't', plan: false, reporter: createReporter({ json: false, out: capture().out }) })
+  assert.is(first.changed, 1)
+  assert.is(second.changed, 0)
+  assert.is(second.ok, 1)
+  assert.is(store.applies, 1)
+})
+
+Runner('--plan shows the diff and never calls apply()', async () => {
+  const store = { value: 'old', applies: 0 }
+  const out = capture()
+  const run = await runSteps([memoryStep('s', store, 'new')], { title: 't', plan: true, reporter: createReporter({ json: false, out: out.out }) })
+  assert.is(run.changed, 1)
+  assert.is(store.applies, 0)
+  assert.is(store.value, 'old')
+  assert.match(out.text(), /-old/)
+  assert.match(out.text(), /\+new/)
+  assert.match(out.text(), /recap t \(plan\): ok=0 changed=1 failed=0 skipped=0/)
+})
+
+Runner('a failed step skips its dependants and lets independent steps run', async () => {
+  const a = { value: '', applies: 0 }
+  const c = { value: '', applies: 0 }
+  const broken: Step<string, string> = { ...memoryStep('broken', a, 'x'), check: async () => Promise.reject(new Error('boom: node1 unreachable')) }
+  const out = capture()
+  const run = await runSteps([broken, memoryStep('dependant', a, 'y', { needs: ['broken'] }), memoryStep('independent', c, 'z')], {
+    title: 't',
+    plan: false,
+    reporter: createReporter({ json: false, out: out.out }),
+  })
+  assert.equal([run.failed, run.skipped, run.changed], [1, 1, 1])
+  assert.is(c.value, 'z')
+  assert.is(a.applies, 0)
+  assert.match(out.text(), /failed\s+broken\n\s+boom: node1 unreachable/)
+  assert.match(out.text(), /skipped\s+dependant: needs "broken", which failed/)
+})
+
+Runner('StepSkipped is reported as skipped with its reason', async () => {
+  const store = { value: '', applies: 0 }
+  const step = memoryStep('monitor', store, 'x', { check: async () => Promise.reject(new StepSkipped('CRD ServiceMonitor not installed')) })
+  const out = capture()
+  const run = await runSteps([step], { title: 't', plan: false, reporter: createReporter({ json: false, out: out.out }) })
+  assert.is(run.skipped, 1)
+  assert.match(out.text(), /skipped\s+monitor: CRD ServiceMonitor not installed/)
+})
+
+Runner('--json emits one parseable event per line with stable fields', async () => {
+  const store = { value: 'a', applies: 0 }
+  const out = capture()
+  await runSteps([memoryStep('s', store, 'b')], { title: 'demo', plan: false, reporter: createReporter({ json: true, out: out.out }) })
+  const events = out
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  assert.equal(
+    events.map((e) => e['event']),
+    ['start', 'step', 'recap'],
+  )
+  const step = events[1]!
+  assert.equal(Object.keys(step).sort(), ['changes', 'durationMs', 'event', 'status', 'step'])
+  assert.is(step['status'], 'changed')
+  assert.equal(events[2], { event: 'recap', title: 'demo', plan: false, ok: 0, changed: 1, failed: 0, skipped: 0 })
+})
+
+Runner('concurrency runs independent steps together but a dependant only after its need', async () => {
+  const order: string[] = []
+  const slow = (name: string, ms: number, needs?: string[]): Step<null, never> => ({
+    name,
+    ...(needs ? { needs } : {}),
+    check: async () => {
+      order.push(`start ${name}`)
+      await new Promise((r) => setTimeout(r, ms))
+      order.push(`end ${name}`)
+      return null
+    },
+    desired: () => null,
+    diff: () => [],
+  })
+  await runSteps([slow('a', 40), slow('b', 10), slow('c', 1, ['a'])], { title: 't', plan: false, concurrency: 4, reporter: createReporter({ json: true, out: capture().out }) })
+  assert.equal(order.slice(0, 2), ['start a', 'start b'])
+  assert.ok(order.indexOf('start c') > order.indexOf('end a'))
+})
+
+Runner('an aborted run skips the steps not yet started as interrupted', async () => {
+  const controller = new AbortController()
+  const first: Step<null, never> = { name: 'first', check: async () => (controller.abort(), null), desired: () => null, diff: () => [] }
+  const second: Step<null, never> = { name: 'second', check: async () => null, desired: () => null, diff: () => [] }
+  const run = await runSteps([first, second], { title: 't', plan: false, signal: controller.signal, reporter: createReporter({ json: true, out: capture().out }) })
+  assert.equal(
+    run.results.map((r) => [r.step, r.status, r.reason]),
+    [
+      ['first', 'ok', undefined],
+      ['second', 'skipped', 'interrupted'],
+    ],
+  )
+})
+
+Runner.run()

@@ -1,0 +1,79 @@
+import { inspect } from 'node:util'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createReporter, describeApplyChange, HomelabError, HttpError, runSteps, runTask, Secret, type Step, type TaskIo } from '../src/index.js'
+
+// Values that look like what the tool handles: a registry password, a Pi-hole password, a LocalStack token.
+const VALUES = ['hunter2-registry-Pa55', 'pihole-S3cret!value', 'ls-token-0123456789abcdef']
+const secrets = VALUES.map((v) => new Secret(v))
+
+const capture = () => {
+  let buf = ''
+  return { text: () => buf, out: { write: (s: string) => void (buf += s) } }
+}
+const assertClean = (text: string, where: string) => {
+  for (const v of VALUES) {
+    assert.not.ok(text.includes(v), `${where} contains a secret value`)
+    assert.not.ok(text.includes(encodeURIComponent(v)), `${where} contains a URL-encoded secret value`)
+  }
+}
+
+/** A step that misuses secrets in every way a careless step could: in its diff, its summary, its error. */
+function leakyStep(fail: boolean): Step<string, string> {
+  return {
+    name: `leaky ${fail ? 'failing' : 'changing'} step`,
+    check: async () => {
+      if (fail) throw new HttpError(`Pi-hole said: wrong password ${secrets[1]!.reveal()}`, { method: 'POST', url: 'http://pi/api/auth', cause: new Error(`body was {"password":"${secrets[1]!.reveal()}"}`) })
+      return `user: admin\npassword: ${secrets[0]!.reveal()}\n`
+    },
+    desired: () => `user: admin\npassword: ${secrets[2]!.reveal()}\n`,
+    diff: (a, b) => (a === b ? [] : [b]),
+    apply: async () => {},
+    describe: (c) => ({ summary: `set token ${secrets[2]!.reveal()}`, before: `password: ${secrets[0]!.reveal()}\n`, after: c }),
+  }
+}
+
+const Redaction = suite('secret redaction')
+
+Redaction('Secret renders as a mask through String, JSON, inspect and template literals', () => {
+  const s = secrets[0]!
+  for (const rendered of [String(s), JSON.stringify({ s }), inspect(s), inspect({ nested: { s } }), `${s}`, s + '']) {
+    assertClean(rendered, rendered)
+    assert.match(rendered, /\*\*\*\*/)
+  }
+  assert.is(s.reveal(), VALUES[0])
+})
+
+for (const json of [false, true]) {
+  Redaction(`${json ? '--json' : 'human'} output of diffs, summaries and errors never shows a secret value`, async () => {
+    const out = capture()
+    await runSteps([leakyStep(false), leakyStep(true)], { title: 'scan', plan: json, reporter: createReporter({ json, out: out.out }) })
+    assertClean(out.text(), json ? 'json output' : 'human output')
+    assert.match(out.text(), /failed/)
+  })
+}
+
+Redaction('thrown HomelabError messages are scrubbed, including URL-encoded values', () => {
+  const e = new HomelabError(`PUT /api/config/dns/hosts/${encodeURIComponent(VALUES[1]!)} failed for ${VALUES[0]}`)
+  assertClean(e.message, 'error message')
+})
+
+Redaction('a Secret diff shows which key changed but not its value', () => {
+  const obj = (v: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-auth', namespace: 'registry' }, data: { htpasswd: Buffer.from(v).toString('base64') } })
+  const view = describeApplyChange({ op: 'update', object: obj(VALUES[2]!), before: obj(VALUES[0]!), after: obj(VALUES[2]!) })
+  const text = JSON.stringify(view)
+  assertClean(text, 'secret diff')
+  for (const v of VALUES) assert.not.ok(text.includes(Buffer.from(v).toString('base64')), 'base64 of a secret in diff')
+  assert.match(view.after ?? '', /htpasswd: "?\*\*\*\*/)
+})
+
+Redaction('runTask prints a failing task error through the reporter without the secret', async () => {
+  const out = capture()
+  const io: TaskIo = { argv: ['--json'], env: {}, cwd: '/', stdout: out.out, stderr: out.out, signal: new AbortController().signal }
+  const code = await runTask({ name: 't', usage: 't', options: { json: { type: 'boolean' } } }, async () => Promise.reject(new Error(`token ${VALUES[2]} rejected`)), io)
+  assert.is(code, 1)
+  assertClean(out.text(), 'task error')
+  assert.match(out.text(), /"event":"error"/)
+})
+
+Redaction.run()

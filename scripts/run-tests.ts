@@ -1,0 +1,65 @@
+// Runs every test file in its own process (a file's lab servers and globals stay its own), against one lab brought up
+// once for the whole run, and ends with the line CI reads: `N passed, N failed`.
+import { spawn } from 'node:child_process'
+import { readdirSync, existsSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const root = join(import.meta.dirname, '..')
+const { values, positionals } = parseArgs({
+  options: { package: { type: 'string', multiple: true }, 'keep-lab': { type: 'boolean', default: false }, 'no-lab': { type: 'boolean', default: false } },
+  allowPositionals: true,
+})
+
+function testFiles(): string[] {
+  const dirs = readdirSync(join(root, 'packages'))
+    .filter((p) => !values.package || values.package.includes(p))
+    .map((p) => join(root, 'packages', p, 'test'))
+  if (!values.package) dirs.push(join(root, 'tasks', 'test'))
+  const files = dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(d, f)))
+  return positionals.length ? files.filter((f) => positionals.some((p) => f.includes(p))) : files
+}
+
+type Outcome = { file: string; passed: number; failed: number; skipped: number; code: number | null }
+
+function runFile(file: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      process.stdout.write(d)
+    })
+    child.on('close', (code) => {
+      const num = (label: string) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
+      const total = num('Total')
+      const passed = num('Passed')
+      const skipped = num('Skipped')
+      // A file that crashed before uvu's summary, or exited non-zero with every test passed, counts as one failure.
+      const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1)
+      resolve({ file: relative(root, file), passed, failed, skipped, code })
+    })
+  })
+}
+
+async function lab(verb: 'up' | 'down'): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], { cwd: root, stdio: 'inherit' })
+    child.on('close', (code) => resolve(code ?? 1))
+  })
+}
+
+const files = testFiles()
+const useLab = !values['no-lab'] && existsSync(join(root, 'packages/lab/tasks/lab.ts'))
+if (useLab && (await lab('up')) !== 0) {
+  process.stdout.write('lab up failed: every test needing the lab will fail\n')
+}
+const outcomes: Outcome[] = []
+for (const file of files) outcomes.push(await runFile(file))
+if (useLab && !values['keep-lab']) await lab('down')
+
+const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((n, o) => n + o[k], 0)
+process.stdout.write('\n')
+for (const o of outcomes.filter((o) => o.failed > 0)) process.stdout.write(`FAILED  ${o.file} (${o.failed} failed, exit ${o.code})\n`)
+process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed${sum('skipped') ? `, ${sum('skipped')} skipped` : ''}\n`)
+process.exitCode = sum('failed') > 0 || files.length === 0 ? 1 : 0
