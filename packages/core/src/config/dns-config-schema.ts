@@ -1,0 +1,49 @@
+import { z } from 'zod'
+import { httpUrlField, ipField, k8sObjectNameField, pemField } from './config-fields.js'
+import { resolveCaPair, resolveSecretPair, secretPair, type ConfigFileContext } from './config-file-fields.js'
+import { serviceHostField } from './registry-config-schema.js'
+
+const pihole = (file: ConfigFileContext) =>
+  z
+    .strictObject({
+      url: httpUrlField(),
+      // Shown in output instead of the URL when set; handy with two Pi-holes.
+      name: z.string().min(1).optional(),
+      version: z.enum(['auto', 'v6', 'v5']).default('auto'),
+      ...secretPair('password'),
+      ca: pemField().optional(),
+      caFile: z.string().optional(),
+      // A Pi-hole's own certificate is self-signed; turning checks off must be a per-instance, visible choice.
+      insecureSkipTlsVerify: z.boolean().default(false),
+      // Connect to this address while keeping the URL's host for Host and SNI, for names local DNS cannot resolve yet.
+      resolveTo: ipField().optional(),
+    })
+    .transform(resolveSecretPair(file, 'password'))
+    .transform(resolveCaPair(file))
+
+const piholes = (file: ConfigFileContext) =>
+  z
+    .array(pihole(file))
+    .superRefine((list, ctx) => {
+      list.forEach((entry, index) => {
+        // Compared as parsed URLs so `http://pi` and `http://pi/` are one Pi-hole; unparsable ones are reported elsewhere.
+        const href = (url: string) => (URL.canParse(url) ? new URL(url).href : url)
+        const first = list.findIndex((other) => href(other.url) === href(entry.url))
+        if (first < index) ctx.addIssue({ code: 'custom', path: [index, 'url'], message: `duplicate of dns.piholes[${first}].url (${JSON.stringify(entry.url)})` })
+      })
+    })
+    .default([])
+
+export const dnsSchema = (file: ConfigFileContext) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      piholes: piholes(file),
+      // A records by default: a CNAME change makes FTL restart, and a CNAME cannot point at an IP anyway.
+      records: z.enum(['a', 'cname']).default('a'),
+      // With records: cname, this name gets the A record and the service names point at it.
+      ingressHost: serviceHostField().default('ingress'),
+      // Pi-hole records carry no owner: this ConfigMap lists the ones the tool created, the only ones it touches.
+      stateConfigMap: k8sObjectNameField().default('dns-records'),
+    })
+    .prefault({})
