@@ -31,5 +31,5 @@ export { KnownHostsFile, parseKnownHosts, checkHostKey, hostFieldMatches, finger
 export { shellQuote, shellJoin } from './ssh/shell-quote.js'
 export { createHttpClient, requestUrl, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse } from './http/http-client.js'
 export { createTargetDispatcher, pinnedLookup, type TlsTargetOptions } from './http/http-dispatcher.js'
-export { DEFAULT_RETRIES, isIdempotent, backoffDelayMs, retryAfterMs, type RetryPolicy } from './http/http-retry-policy.js'
+export { DEFAULT_RETRIES, isIdempotent, backoffDelayMs, retryAfterMs, retryPolicyFromConfig, type RetryPolicy } from './http/http-retry-policy.js'
 export { displayUrl } from './http/http-failure-text.js'

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createHttpClient, HttpError, Secret, type HttpClient } from '../src/index.js'
+import { createHttpClient, HttpError, parseConfig, retryPolicyFromConfig, Secret, type HttpClient } from '../src/index.js'
 
 const HOST = 'registry.homelab.local'
 const QUERY_SECRET = 'query-secret-4d2f9a'
@@ -207,6 +207,11 @@ Http('a base URL path prefix is kept', async (ctx) => {
   const client = createHttpClient({ baseUrl: `http://127.0.0.1:${ctx.httpPort}/admin/`, retries: fast })
   await withClient(client, (c) => c.request('GET', '/api.php'))
   assert.is(ctx.hits.get('/admin/api.php'), 1)
+})
+
+Http('the config\'s retries become the client\'s policy in milliseconds', () => {
+  const config = parseConfig('retries: {attempts: 5, baseDelay: 100ms, maxDelay: 2s}', { sourceName: 'homelab.yaml', baseDir: '/', env: {} })
+  assert.equal(retryPolicyFromConfig(config.retries), { attempts: 5, baseDelayMs: 100, maxDelayMs: 2000 })
 })
 
 Http.run()

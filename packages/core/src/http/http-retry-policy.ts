@@ -28,3 +28,10 @@ export function retryAfterMs(header: string | string[] | undefined, now: number 
   const date = Date.parse(value)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
+
+/** The config's `retries` (durations) as the client's policy (milliseconds). */
+export const retryPolicyFromConfig = (retries: { attempts: number; baseDelay: { milliseconds: number }; maxDelay: { milliseconds: number } }): RetryPolicy => ({
+  attempts: retries.attempts,
+  baseDelayMs: retries.baseDelay.milliseconds,
+  maxDelayMs: retries.maxDelay.milliseconds,
+})
