@@ -163,26 +163,24 @@ async function ensureRunning(spec: DetachedProcessSpec, port: number): Promise<b
 
 /**
  * Brings up etcd and kube-apiserver for this state folder and writes its kubeconfig. Idempotent: when both run and
- * `/readyz` says ok it starts nothing (`started` is empty). Concurrent calls serialise on a lock in the state folder.
+ * `/readyz` says ok it starts nothing (`started` is empty). Call it from {@link prepareStateDir} and under the state
+ * folder's up lock (`labUp` does), so two concurrent calls do not both start a process.
  */
 export async function startApiServer(options: StartApiServerOptions): Promise<{ handle: ApiServerHandle; started: string[] }> {
-  const paths = prepareStateDir(options.stateDir)
-  const progress = options.onProgress ?? (() => {})
-  return withLockFile(paths.upLock, async () => {
-    const etcd = etcdSpec(options.stateDir, options.etcd)
-    const apiserver = kubeApiserverSpec(options.stateDir, options.kubeApiserver)
-    const started: string[] = []
-    if (!(detachedProcessState(etcd).alive && detachedProcessState(apiserver).alive && (await apiServerReady(options.stateDir)))) {
-      await ensureCredentials(paths, options.run ?? runProgram)
-      if (await ensureRunning(etcd, LAB_PORTS.etcdClient)) started.push(etcd.name)
-      await waitForProcess(etcd, 'healthy', etcdHealthy, 30_000)
-      if (await ensureRunning(apiserver, LAB_PORTS.apiserver)) started.push(apiserver.name)
-      progress(`waiting for ${LAB_SERVER}/readyz`)
-      await waitForProcess(apiserver, 'ready', () => apiServerReady(options.stateDir), options.readyTimeoutMs ?? 90_000)
-    }
-    writeKubeconfig(paths, readAdminToken(options.stateDir))
-    return { handle: apiServerHandle(options.stateDir), started }
-  }, { onWait: (pid) => progress(`another lab up (pid ${pid}) is starting this lab; waiting for it`) })
+  const paths = statePaths(options.stateDir)
+  const etcd = etcdSpec(options.stateDir, options.etcd)
+  const apiserver = kubeApiserverSpec(options.stateDir, options.kubeApiserver)
+  const started: string[] = []
+  if (!(detachedProcessState(etcd).alive && detachedProcessState(apiserver).alive && (await apiServerReady(options.stateDir)))) {
+    await ensureCredentials(paths, options.run ?? runProgram)
+    if (await ensureRunning(etcd, LAB_PORTS.etcdClient)) started.push(etcd.name)
+    await waitForProcess(etcd, 'healthy', etcdHealthy, 30_000)
+    if (await ensureRunning(apiserver, LAB_PORTS.apiserver)) started.push(apiserver.name)
+    options.onProgress?.(`waiting for ${LAB_SERVER}/readyz`)
+    await waitForProcess(apiserver, 'ready', () => apiServerReady(options.stateDir), options.readyTimeoutMs ?? 90_000)
+  }
+  writeKubeconfig(paths, readAdminToken(options.stateDir))
+  return { handle: apiServerHandle(options.stateDir), started }
 }
 
 /** Writes `<state>/kubeconfig` (0600) when its content would change: the lab server, its CA inline, the admin token. */
@@ -195,6 +193,7 @@ export function writeKubeconfig(paths: StatePaths, token: Secret): string {
   })
   if (existsSync(paths.kubeconfig) && readFileSync(paths.kubeconfig, 'utf8') === kubeconfig) return paths.kubeconfig
   const staged = `${paths.kubeconfig}.tmp`
+  rmSync(staged, { force: true })
   writeFileSync(staged, kubeconfig, { mode: 0o600 })
   renameSync(staged, paths.kubeconfig)
   return paths.kubeconfig
@@ -219,13 +218,16 @@ export async function stopApiServer(stateDir: string, kubeApiserver: string, etc
       path: stateDir, hint: 'check HOMELAB_LAB_DIR / --state-dir',
     })
   }
-  const stopped: string[] = []
-  // The API server first, so it does not log a storm of etcd connection errors on the way down.
-  for (const spec of [kubeApiserverSpec(stateDir, kubeApiserver), etcdSpec(stateDir, etcd)]) {
-    if (await stopDetached(spec)) stopped.push(spec.name)
-  }
-  rmSync(stateDir, { recursive: true, force: true })
-  return { stopped }
+  // Under the up lock, so a `down` during an `up` waits instead of deleting files the `up` is writing.
+  return withLockFile(paths.upLock, async () => {
+    const stopped: string[] = []
+    // The API server first, so it does not log a storm of etcd connection errors on the way down.
+    for (const spec of [kubeApiserverSpec(stateDir, kubeApiserver), etcdSpec(stateDir, etcd)]) {
+      if (await stopDetached(spec)) stopped.push(spec.name)
+    }
+    rmSync(stateDir, { recursive: true, force: true })
+    return { stopped }
+  })
 }
 
 /** The Traefik Service's LoadBalancer IP in the lab: the address the lab's TLS proxy listens on. */
@@ -260,14 +262,14 @@ export async function seedK3sObjects(options: SeedOptions): Promise<void> {
   const objects = KubernetesObjectApi.makeApiClient(options.kubeConfig)
   for (const object of k3sObjects()) {
     await objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
-      .catch((error: unknown) => { throw kubeApiFailure('apply', `${object.kind} ${object.metadata?.name}`, server, error) })
+      .catch((error: unknown) => { throw kubeApiFailure({ action: 'apply', object: `${object.kind} ${object.metadata?.name}`, server }, error) })
   }
   await setLoadBalancerIp(core, server, options.traefikIp ?? DEFAULT_TRAEFIK_IP)
 }
 
 async function setLoadBalancerIp(core: CoreV1Api, server: string, ip: string): Promise<void> {
   const ref = { name: 'traefik', namespace: 'kube-system' }
-  const fail = (action: string) => (error: unknown) => { throw kubeApiFailure(action, 'Service kube-system/traefik', server, error) }
+  const fail = (action: string) => (error: unknown) => { throw kubeApiFailure({ action, object: 'Service kube-system/traefik', server }, error) }
   const service: V1Service = await core.readNamespacedService(ref).catch(fail('read'))
   const ingress = service.status?.loadBalancer?.ingress ?? []
   if (ingress.length === 1 && ingress[0]?.ip === ip) return
@@ -279,7 +281,7 @@ async function setLoadBalancerIp(core: CoreV1Api, server: string, ip: string): P
 async function waitForNamespace(core: CoreV1Api, name: string, server: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const list = await core.listNamespace().catch((error: unknown) => { throw kubeApiFailure('list', 'Namespaces', server, error) })
+    const list = await core.listNamespace().catch((error: unknown) => { throw kubeApiFailure({ action: 'list', object: 'Namespaces', server }, error) })
     if (list.items.some((ns) => ns.metadata?.name === name)) return
     if (Date.now() > deadline) throw new TimeoutError(`Namespace ${name} did not appear on ${server} within ${timeoutMs / 1000}s`, { host: server })
     await sleep(250)

@@ -60,7 +60,7 @@ export async function applyCrds(options: ApplyCrdsOptions): Promise<string[]> {
   for (const crd of crds) {
     const name = crd.metadata?.name ?? '?'
     await objects.patch(crd, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
-      .catch((error: unknown) => { throw kubeApiFailure('apply', `CustomResourceDefinition ${name}`, server, error) })
+      .catch((error: unknown) => { throw kubeApiFailure({ action: 'apply', object: `CustomResourceDefinition ${name}`, server }, error) })
   }
   const names = crds.map((crd) => crd.metadata?.name ?? '?')
   await waitForEstablished(options.kubeConfig, names, options.timeoutMs ?? 30_000)
@@ -88,7 +88,7 @@ async function waitForEstablished(kubeConfig: KubeConfig, names: string[], timeo
 export async function listCrds(kubeConfig: KubeConfig): Promise<CrdState[]> {
   const server = kubeConfig.getCurrentCluster()?.server ?? 'the API server'
   const list = await kubeConfig.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition()
-    .catch((error: unknown) => { throw kubeApiFailure('list', 'CustomResourceDefinitions', server, error) })
+    .catch((error: unknown) => { throw kubeApiFailure({ action: 'list', object: 'CustomResourceDefinitions', server }, error) })
   return list.items
     .map((crd) => ({ name: crd.metadata?.name ?? '?', established: isEstablished(crd) }))
     .sort((a, b) => a.name.localeCompare(b.name))

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LabStateError } from './errors/lab-state-error.js'
 import { processFiles } from './lab-paths.js'
 
 /**
  * A long-running lab program. `marker` is one argv element unique to this lab (`--data-dir=<state>/etcd`): a pid is
- * ours only when `/proc/<pid>/cmdline` has our binary first and the marker, so a recycled pid is never killed.
+ * ours only when `/proc/<pid>/cmdline` starts with a program of the same name and holds the marker, so a recycled pid
+ * is never killed.
  */
 export type DetachedProcessSpec = { name: string; stateDir: string; argv: readonly string[]; marker: string }
 
@@ -34,7 +36,9 @@ export function detachedProcessState(spec: DetachedProcessSpec): DetachedProcess
   const { pidFile, logFile } = processFiles(spec.stateDir, spec.name)
   const pid = pidFromFile(pidFile)
   const cmdline = pid === undefined ? undefined : cmdlineOf(pid)
-  const alive = cmdline !== undefined && cmdline[0] === spec.argv[0] && cmdline.includes(spec.marker)
+  // Same program name, not path: a lab started with another cache folder must still be found and stopped.
+  const sameProgram = cmdline?.[0] !== undefined && basename(cmdline[0]) === basename(spec.argv[0] ?? '')
+  const alive = sameProgram && cmdline !== undefined && cmdline.includes(spec.marker)
   return { name: spec.name, pid, alive, logFile, pidFile }
 }
 
@@ -46,7 +50,11 @@ export function startDetached(spec: DetachedProcessSpec): number {
   const logFd = openSync(logFile, 'a', 0o600)
   try {
     const child = spawn(command, args, { detached: true, stdio: ['ignore', logFd, logFd], cwd: spec.stateDir })
-    if (child.pid === undefined) throw new LabStateError(`could not start ${command}`, { path: command, hint: 'is it installed? run `pnpm lab up` to install the lab packages' })
+    // A spawn failure also arrives as an 'error' event; the missing pid below already reports it.
+    child.once('error', (error) => void error)
+    if (child.pid === undefined) {
+      throw new LabStateError(`could not start ${command}`, { path: command, hint: 'is it installed? `pnpm lab up` installs the lab packages' })
+    }
     child.unref()
     writeFileSync(pidFile, `${child.pid}\n`, { mode: 0o600 })
     return child.pid

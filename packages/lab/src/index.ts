@@ -1,4 +1,4 @@
-export { labUp, labDown, labStatus, labEnv, useLab, labKubeConfig, type LabOptions, type LabHandle, type LabUpResult, type LabStatus } from './lab.js'
+export { labUp, labDown, labStatus, labEnv, useLab, labKubeConfig, labOptionsFromEnv, type LabOptions, type LabHandle, type LabUpResult, type LabStatus } from './lab.js'
 export { labPaths, repoRoot, crdFixturesDir, DEFAULT_CACHE_DIR, type LabPaths, type LabPathOptions } from './lab-paths.js'
 export { LAB_PORTS, LAB_SERVER, DEFAULT_TRAEFIK_IP, type ApiServerHandle, type ApiServerStatus } from './api-server.js'
 export { applyCrds, listCrds, loadLabCrds, downlevelCrd, FIELD_MANAGER, type CrdState } from './crds.js'

@@ -14,7 +14,8 @@ function statusBody(body: unknown): StatusBody {
 }
 
 /** Turns a client-node failure into a KubeError naming the request, the object and the server's own reason. */
-export function kubeApiFailure(action: string, object: string, server: string, error: unknown): KubeError {
+export function kubeApiFailure(request: { action: string; object: string; server: string }, error: unknown): KubeError {
+  const { action, object, server } = request
   if (error instanceof ApiException) {
     const body = statusBody(error.body)
     return new KubeError(`${action} ${object} on ${server} → ${error.code}${body.message ? `: ${body.message}` : ''}`, {

@@ -39,12 +39,15 @@ export async function ensureKubeApiserver(options: KubeApiserverBuildOptions): P
     await waitForBuildsInTree(paths.srcDir, progress)
     const builtMeanwhile = await kubeApiserverVersion(paths.kubeApiserver, run)
     if (builtMeanwhile) return { binary: paths.kubeApiserver, version: builtMeanwhile, built: false }
-    return buildKubeApiserver(paths, run, progress, options.sourcesDir)
+    return buildKubeApiserver({ paths, run, progress, sourcesDir: options.sourcesDir })
   }, { onWait })
 }
 
-async function buildKubeApiserver(paths: CachePaths, run: RunProgram, progress: (m: string) => void, sourcesDir?: string): Promise<KubeApiserverBinary> {
-  const tree = await fetchKubernetesSource(paths, run, progress, sourcesDir)
+type BuildContext = { paths: CachePaths; run: RunProgram; progress: (message: string) => void; sourcesDir: string | undefined }
+
+async function buildKubeApiserver(context: BuildContext): Promise<KubeApiserverBinary> {
+  const { paths, run, progress } = context
+  const tree = await fetchKubernetesSource(context)
   swapReflect2(tree)
   progress(`building kube-apiserver from ${tree} (about 4 minutes on 2 cores); log: ${paths.buildLog}`)
   await run(['env', `HOME=${paths.homeDir}`, 'CGO_ENABLED=0', `GOPATH=${join(tree, '.go')}`, 'make', 'WHAT=cmd/kube-apiserver'], {
@@ -70,7 +73,7 @@ function unpackedTree(srcDir: string): string | undefined {
 }
 
 /** `apt-get source --download-only kubernetes`, unpacked; an earlier download or tree is reused. */
-async function fetchKubernetesSource(paths: CachePaths, run: RunProgram, progress: (m: string) => void, sourcesDir?: string): Promise<string> {
+async function fetchKubernetesSource({ paths, run, progress, sourcesDir }: BuildContext): Promise<string> {
   const existing = unpackedTree(paths.srcDir)
   if (existing) return existing
   const findTarball = () => readdirSync(paths.srcDir).find((entry) => /^kubernetes_.*\.orig\.tar\.gz$/.test(entry))

@@ -1,12 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { KubeConfig } from '@kubernetes/client-node'
 import {
-  apiServerHandle, apiServerStatus, startApiServer, seedK3sObjects, stopApiServer, type ApiServerHandle, type ApiServerStatus,
+  apiServerHandle, apiServerStatus, prepareStateDir, startApiServer, seedK3sObjects, stopApiServer, type ApiServerHandle, type ApiServerStatus,
 } from './api-server.js'
 import { applyCrds, listCrds, type CrdState } from './crds.js'
 import { ensureDebianPackages, LAB_DEBIAN_PACKAGES } from './debian-packages.js'
 import { ensureKubeApiserver } from './kube-apiserver-build.js'
 import { labPaths, type LabPathOptions } from './lab-paths.js'
+import { withLockFile } from './lock-file.js'
 import type { RunProgram } from './run-program.js'
 
 export type LabOptions = LabPathOptions & {
@@ -21,6 +22,14 @@ export type LabHandle = ApiServerHandle
 export type LabUpResult = LabHandle & { started: string[]; builtKubeApiserver: boolean; installedPackages: string[] }
 
 export type LabStatus = ApiServerStatus & { crds: CrdState[] }
+
+/**
+ * Lab options from an environment (`HOMELAB_LAB_CACHE`, `HOMELAB_LAB_DIR`, `HOMELAB_LAB_TRAEFIK_IP`). Takes the
+ * environment as a parameter: only tasks and tests read `process.env`.
+ */
+export function labOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): LabOptions {
+  return { cacheDir: env.HOMELAB_LAB_CACHE || undefined, stateDir: env.HOMELAB_LAB_DIR || undefined, traefikIp: env.HOMELAB_LAB_TRAEFIK_IP || undefined }
+}
 
 /** A KubeConfig for the lab's API server, loaded from the kubeconfig `labUp` wrote. */
 export function labKubeConfig(handle: Pick<LabHandle, 'kubeconfigPath'>): KubeConfig {
@@ -38,11 +47,17 @@ export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
   const { run, onProgress } = options
   const { installed } = await ensureDebianPackages(LAB_DEBIAN_PACKAGES, { run, onProgress })
   const binary = await ensureKubeApiserver({ cacheDir: paths.cacheDir, run, onProgress })
-  const { handle, started } = await startApiServer({ stateDir: paths.stateDir, kubeApiserver: binary.binary, run, onProgress })
-  const kubeConfig = labKubeConfig(handle)
-  await applyCrds({ kubeConfig, onProgress })
-  await seedK3sObjects({ kubeConfig, traefikIp: options.traefikIp })
-  if (!existsSync(paths.seeded)) writeFileSync(paths.seeded, `${new Date().toISOString()}\n`)
+  prepareStateDir(paths.stateDir)
+  // One `up` at a time per lab: two concurrent server-side applies that both create an object race to a 409.
+  const onWait = (pid: number) => onProgress?.(`another lab up (pid ${pid}) is starting this lab; waiting for it`)
+  const { handle, started } = await withLockFile(paths.upLock, async () => {
+    const result = await startApiServer({ stateDir: paths.stateDir, kubeApiserver: binary.binary, run, onProgress })
+    const kubeConfig = labKubeConfig(result.handle)
+    await applyCrds({ kubeConfig, onProgress })
+    await seedK3sObjects({ kubeConfig, traefikIp: options.traefikIp })
+    if (!existsSync(paths.seeded)) writeFileSync(paths.seeded, `${new Date().toISOString()}\n`)
+    return result
+  }, { onWait })
   return { ...handle, started, builtKubeApiserver: binary.built, installedPackages: installed }
 }
 

@@ -35,6 +35,8 @@ export const runProgram: RunProgram = (argv, options = {}) =>
       cwd: options.cwd,
       stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
     })
+    // The child holds its own copy of the log descriptor from here on.
+    if (logFd !== undefined) closeSync(logFd)
     let stdout = ''
     let stderr = ''
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -44,11 +46,9 @@ export const runProgram: RunProgram = (argv, options = {}) =>
         argv, exitCode: code, outputTail, cause, hint: options.hint, ...(options.logFile ? { path: options.logFile } : {}),
       })
     child.on('error', (error) => {
-      if (logFd !== undefined) closeSync(logFd)
       reject(fail(null, '', error))
     })
     child.on('close', (code) => {
-      if (logFd !== undefined) closeSync(logFd)
       if (code === 0 || options.allowFailure) return resolvePromise({ code: code ?? -1, stdout, stderr })
       const output = options.logFile ? readFileSync(options.logFile, 'utf8') : stderr || stdout
       reject(fail(code, tailOf(output)))

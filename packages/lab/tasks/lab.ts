@@ -3,7 +3,7 @@
 // Env: HOMELAB_LAB_CACHE, HOMELAB_LAB_DIR, HOMELAB_LAB_TRAEFIK_IP (flags win). Exit: 0 ok, 1 failed, 2 usage.
 import { parseArgs } from 'node:util'
 import { describeError } from '@homelab/core'
-import { labDown, labEnv, labStatus, labUp, type LabOptions } from '../src/index.js'
+import { labDown, labEnv, labOptionsFromEnv, labStatus, labUp, type LabOptions } from '../src/index.js'
 
 const USAGE = 'usage: lab up|down|status|env [--cache-dir DIR] [--state-dir DIR] [--traefik-ip IP]'
 const progress = (message: string) => console.log(`lab: ${message}`)
@@ -15,10 +15,11 @@ function parse(argv: string[]): { command: string; options: LabOptions } | undef
   })
   const command = positionals[0]
   if (positionals.length !== 1 || !command || !['up', 'down', 'status', 'env'].includes(command)) return undefined
+  const fromEnv = labOptionsFromEnv(process.env)
   const options: LabOptions = {
-    cacheDir: values['cache-dir'] ?? process.env.HOMELAB_LAB_CACHE,
-    stateDir: values['state-dir'] ?? process.env.HOMELAB_LAB_DIR,
-    traefikIp: values['traefik-ip'] ?? process.env.HOMELAB_LAB_TRAEFIK_IP,
+    cacheDir: values['cache-dir'] ?? fromEnv.cacheDir,
+    stateDir: values['state-dir'] ?? fromEnv.stateDir,
+    traefikIp: values['traefik-ip'] ?? fromEnv.traefikIp,
     onProgress: progress,
   }
   return { command, options }
