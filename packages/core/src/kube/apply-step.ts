@@ -23,7 +23,8 @@ export type ApplyStepOptions = {
  * Server-side apply of one object. check() asks the server for a dry-run of the apply, so defaults, field ownership
  * and removals are judged by the server itself; an object whose dry-run equals what is stored is `ok` and is not sent.
  */
-export function applyStep(kube: KubeClient, object: KubeObject, options: ApplyStepOptions): Step<ApplySnapshot, ApplyChange, KubeObject> {
+export function applyStep(kube: KubeClient, written: KubeObject, options: ApplyStepOptions): Step<ApplySnapshot, ApplyChange, KubeObject> {
+  const object = withManagedByLabel(written)
   const ref = refOf(object)
   return {
     name: options.name ?? `apply ${describeRef(ref)}`,
@@ -48,10 +49,21 @@ export function applyStep(kube: KubeClient, object: KubeObject, options: ApplySt
   }
 }
 
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'homelab-devtools' } as const
+
+/*
+ * Every object carries the managed-by label: teardown finds ours by it, and an object whose only field is its name
+ * would otherwise own no fields, which makes a 1.20 API server invent a "before-first-apply" manager on the next apply.
+ */
+export function withManagedByLabel(object: KubeObject): KubeObject {
+  return { ...object, metadata: { ...object.metadata, labels: { ...object.metadata.labels, ...MANAGED_BY } } }
+}
+
 /** Pure: nothing to do when the server's dry-run result equals what is stored, ignoring server bookkeeping. */
 export function planApply(snapshot: ApplySnapshot, object: KubeObject): ApplyChange[] {
   const { current, predicted } = snapshot
-  if (!current) return [{ op: 'create', object, after: predicted }]
+  // A new object is shown as written: the server's defaults would only bury what the user should read.
+  if (!current) return [{ op: 'create', object, after: object }]
   if (sameStored(current, predicted)) return []
   return [{ op: 'update', object, before: current, after: predicted }]
 }
