@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Makes a fresh Debian machine with only Node 20 ready: pnpm, node_modules, and (with --lab) the lab's Debian
-// packages and cached builds. Plain Node with no dependencies, because it runs before anything is installed.
+// Makes a fresh Debian machine with only Node 20 ready for the tool: pnpm and node_modules. (The lab installs its
+// own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -37,9 +37,4 @@ const lock = join(root, 'pnpm-lock.yaml')
 if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
   log('installing node_modules from the lockfile')
   run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only'], { env: { ...process.env, CI: 'true' } })
-}
-
-if (process.argv.includes('--lab')) {
-  log('preparing the lab (Debian packages, cached kube-apiserver build)')
-  run('pnpm', ['exec', 'tsx', 'packages/lab/tasks/lab.ts', 'prepare'])
 }

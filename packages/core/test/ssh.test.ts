@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 // core cannot depend on @homelab/lab (lab depends on core), so the test reaches the lab's public entry by path.
-import { startSshNodes, type SshNodes } from '../../lab/src/index.js'
+import { startSshNodes, type SshNodes } from '@homelab/lab'
 import {
   checkHostKey,
   HostKeyError,
@@ -324,7 +324,7 @@ function sampleCmdlines(): { stop: () => { samples: number; seen: Set<string> } 
 }
 
 Sudo('writeFileAtomic and readFile of root-owned files work with the sudo password, which never shows in any argv', async ({ lab, pool }) => {
-  const password = lab.sudoUser.password
+  const password = new Secret(lab.sudoUser.password.reveal())
   const session: SshSession = await pool.session(sudoTarget(lab, 1, password))
   const sampler = sampleCmdlines()
   const payload = Buffer.alloc(5 * 1024 * 1024, 'k')
@@ -366,7 +366,7 @@ Sudo('a user whose sudo needs a password but has none configured gets told to se
 })
 
 Sudo('a sudo writer killed mid-transfer leaves the old file and no temp file behind', async ({ lab, pool }) => {
-  const session = await pool.session(sudoTarget(lab, 1, lab.sudoUser.password))
+  const session = await pool.session(sudoTarget(lab, 1, new Secret(lab.sudoUser.password.reveal())))
   await session.writeFileAtomic(K3S_FILE, 'old sudo content\n')
   const dir = join(node(lab, 1).etcRancher, 'k3s')
   const target = { ...sudoTarget(lab, 1, undefined), sudoPassword: lab.sudoUser.password.reveal() }

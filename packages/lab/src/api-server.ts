@@ -4,7 +4,8 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Secret, TimeoutError } from '@homelab/core'
+import { LabTimeoutError } from './errors/lab-error.js'
+import { LabSecret } from './lab-secret.js'
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Service } from '@kubernetes/client-node'
 import { stringify } from 'yaml'
 import { FIELD_MANAGER } from './crds.js'
@@ -21,7 +22,7 @@ export const LAB_SERVER = `https://${LAB_HOST}:${LAB_PORTS.apiserver}`
 export const ETCD_BINARY = '/usr/bin/etcd'
 
 /** What a test or a client needs to reach the lab's API server. */
-export type ApiServerHandle = { stateDir: string; kubeconfigPath: string; server: string; token: Secret; caFile: string }
+export type ApiServerHandle = { stateDir: string; kubeconfigPath: string; server: string; token: LabSecret; caFile: string }
 
 export type StartApiServerOptions = {
   stateDir: string
@@ -59,11 +60,11 @@ export function kubeApiserverSpec(stateDir: string, kubeApiserver: string): Deta
 }
 
 /** The admin token from the lab's token file (`token,admin,admin,system:masters`). */
-export function readAdminToken(stateDir: string): Secret {
+export function readAdminToken(stateDir: string): LabSecret {
   const tokenFile = statePaths(stateDir).tokenFile
   const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').split(',')[0]?.trim() : undefined
   if (!token) throw new LabStateError(`no admin token in ${tokenFile}`, { path: tokenFile, hint: 'run `pnpm lab up`' })
-  return new Secret(token)
+  return new LabSecret(token)
 }
 
 export function apiServerHandle(stateDir: string): ApiServerHandle {
@@ -113,7 +114,7 @@ async function assertPortFree(port: number, name: string): Promise<void> {
 }
 
 /** GET `url` with an optional CA and bearer token; resolves with the status and body, or undefined if unreachable. */
-function probe(url: string, options: { ca?: Buffer; token?: Secret } = {}): Promise<{ status: number; body: string } | undefined> {
+function probe(url: string, options: { ca?: Buffer; token?: LabSecret } = {}): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolvePromise) => {
     const send = url.startsWith('https:') ? httpsRequest : httpRequest
     const headers = options.token ? { authorization: `Bearer ${options.token.reveal()}` } : undefined
@@ -148,7 +149,7 @@ async function waitForProcess(spec: DetachedProcessSpec, what: string, check: ()
     const state = detachedProcessState(spec)
     const hint = `its log ${state.logFile} ends with:\n${logTail(state.logFile)}`
     if (!state.alive) throw new LabStateError(`${spec.name} exited before ${what}`, { path: state.logFile, hint })
-    if (Date.now() > deadline) throw new TimeoutError(`${spec.name} not ${what} after ${timeoutMs / 1000}s`, { path: state.logFile, hint })
+    if (Date.now() > deadline) throw new LabTimeoutError(`${spec.name} not ${what} after ${timeoutMs / 1000}s`, { path: state.logFile, hint })
     await sleep(250)
   }
 }
@@ -184,7 +185,7 @@ export async function startApiServer(options: StartApiServerOptions): Promise<{ 
 }
 
 /** Writes `<state>/kubeconfig` (0600) when its content would change: the lab server, its CA inline, the admin token. */
-export function writeKubeconfig(paths: StatePaths, token: Secret): string {
+export function writeKubeconfig(paths: StatePaths, token: LabSecret): string {
   const kubeconfig = stringify({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'homelab-lab', preferences: {},
     clusters: [{ name: 'homelab-lab', cluster: { server: LAB_SERVER, 'certificate-authority-data': readFileSync(paths.apiserverCert).toString('base64') } }],
@@ -283,7 +284,7 @@ async function waitForNamespace(core: CoreV1Api, name: string, server: string, t
   for (;;) {
     const list = await core.listNamespace().catch((error: unknown) => { throw kubeApiFailure({ action: 'list', object: 'Namespaces', server }, error) })
     if (list.items.some((ns) => ns.metadata?.name === name)) return
-    if (Date.now() > deadline) throw new TimeoutError(`Namespace ${name} did not appear on ${server} within ${timeoutMs / 1000}s`, { host: server })
+    if (Date.now() > deadline) throw new LabTimeoutError(`Namespace ${name} did not appear on ${server} within ${timeoutMs / 1000}s`, { host: server })
     await sleep(250)
   }
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { TimeoutError } from '@homelab/core'
+import { LabTimeoutError } from './errors/lab-error.js'
 import { ApiextensionsV1Api, KubernetesObjectApi, loadYaml, PatchStrategy, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
 import { kubeApiFailure } from './kube-api-failure.js'
@@ -76,7 +76,7 @@ async function waitForEstablished(kubeConfig: KubeConfig, names: string[], timeo
     pending = names.filter((name) => states.get(name) !== true)
     if (pending.length === 0) return
     if (Date.now() > deadline) {
-      throw new TimeoutError(`CRDs not Established after ${timeoutMs / 1000}s: ${pending.join(', ')}`, {
+      throw new LabTimeoutError(`CRDs not Established after ${timeoutMs / 1000}s: ${pending.join(', ')}`, {
         hint: 'check the kube-apiserver log in the lab state folder (`pnpm lab status` shows it)',
       })
     }

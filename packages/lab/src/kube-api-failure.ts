@@ -1,4 +1,4 @@
-import { KubeError } from '@homelab/core'
+import { LabKubeError } from './errors/lab-error.js'
 import { ApiException } from '@kubernetes/client-node'
 
 type StatusBody = { message?: string; reason?: string }
@@ -13,17 +13,17 @@ function statusBody(body: unknown): StatusBody {
   }
 }
 
-/** Turns a client-node failure into a KubeError naming the request, the object and the server's own reason. */
-export function kubeApiFailure(request: { action: string; object: string; server: string }, error: unknown): KubeError {
+/** Turns a client-node failure into a LabKubeError naming the request, the object and the server's own reason. */
+export function kubeApiFailure(request: { action: string; object: string; server: string }, error: unknown): LabKubeError {
   const { action, object, server } = request
   if (error instanceof ApiException) {
     const body = statusBody(error.body)
-    return new KubeError(`${action} ${object} on ${server} → ${error.code}${body.message ? `: ${body.message}` : ''}`, {
+    return new LabKubeError(`${action} ${object} on ${server} → ${error.code}${body.message ? `: ${body.message}` : ''}`, {
       host: server, status: error.code, object, cause: error, ...(body.reason ? { reason: body.reason } : {}),
       hint: error.code === 401 ? 'the lab token is not accepted: run `pnpm lab down && pnpm lab up`' : undefined,
     })
   }
-  return new KubeError(`${action} ${object} on ${server} failed: ${error instanceof Error ? error.message : String(error)}`, {
+  return new LabKubeError(`${action} ${object} on ${server} failed: ${error instanceof Error ? error.message : String(error)}`, {
     host: server, object, cause: error, hint: 'is the lab up? run `pnpm lab status`',
   })
 }

@@ -2,24 +2,24 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Secret } from '@homelab/core'
+import { LabSecret } from './lab-secret.js'
 import { LabCommandError } from './errors/lab-command-error.js'
 import { runProgram, type RunProgram } from './run-program.js'
 
 export const LAB_SUDO_USER = 'homelab-lab'
 const SUDOERS_FILE = `/etc/sudoers.d/${LAB_SUDO_USER}`
 
-export type LabSudoUser = { name: string; password: Secret }
+export type LabSudoUser = { name: string; password: LabSecret }
 
 /** The password is kept under the state folder so a restarted lab hands tests the same one it set. */
-function labUserPassword(sshDir: string): Secret {
+function labUserPassword(sshDir: string): LabSecret {
   const file = join(sshDir, `${LAB_SUDO_USER}.password`)
   if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 })
-  return new Secret(readFileSync(file, 'utf8').trim())
+  return new LabSecret(readFileSync(file, 'utf8').trim())
 }
 
 /** chpasswd reads `user:password` on stdin: the password never appears in any process's argv. */
-function setPassword(name: string, password: Secret): Promise<void> {
+function setPassword(name: string, password: LabSecret): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] })
     let stderr = ''

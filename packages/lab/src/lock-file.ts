@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { TimeoutError } from '@homelab/core'
+import { LabTimeoutError } from './errors/lab-error.js'
 
 export type LockOptions = {
   /** Called once when another live process holds the lock, with its pid. */
@@ -66,7 +66,7 @@ export async function withLockFile<T>(path: string, fn: () => Promise<T>, option
       reported = true
     }
     if (Date.now() > deadline) {
-      throw new TimeoutError(`lock ${path} still held by pid ${holder?.pid ?? '?'}`, {
+      throw new LabTimeoutError(`lock ${path} still held by pid ${holder?.pid ?? '?'}`, {
         path, hint: 'wait for that process to finish, or remove the lock file if it is gone',
       })
     }

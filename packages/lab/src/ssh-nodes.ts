@@ -3,7 +3,6 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { shellQuote } from '@homelab/core'
 import { ensureDebianPackages } from './debian-packages.js'
 import { logTail } from './detached-process.js'
 import { LabStateError } from './errors/lab-state-error.js'
@@ -104,11 +103,14 @@ function liveNodePid(files: NodeFiles): number | undefined {
  * The mounts exist only inside the new namespace and vanish with its last process.
  */
 function launchNode(files: NodeFiles): number {
-  const mounts = NODE_MOUNTS.map(({ sub, at }) => `mount --bind ${shellQuote(join(files.dir, sub))} ${at}`)
-  const script = [...mounts, `exec ${SSHD} -D -f ${shellQuote(files.config)} -E ${shellQuote(files.log)}`].join(' && ')
+  // Paths travel as positional parameters ("$1"…), so no quoting of them is ever needed.
+  const paths = NODE_MOUNTS.map(({ sub }) => join(files.dir, sub))
+  const mounts = NODE_MOUNTS.map(({ at }, i) => `mount --bind "$${i + 1}" ${at}`)
+  const n = paths.length
+  const script = [...mounts, `exec ${SSHD} -D -f "$${n + 1}" -E "$${n + 2}"`].join(' && ')
   const out = openSync(files.log, 'a', 0o600)
   try {
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { detached: true, stdio: ['ignore', out, out] })
+    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...paths, files.config, files.log], { detached: true, stdio: ['ignore', out, out] })
     if (child.pid === undefined) throw new LabStateError('ssh nodes: could not start unshare', { hint: 'is util-linux installed?' })
     child.unref()
     writeFileSync(files.launchPid, `${child.pid}\n`, { mode: 0o600 })

@@ -2,7 +2,6 @@
 // Usage: tsx packages/lab/tasks/lab.ts up|down|status|env [--cache-dir DIR] [--state-dir DIR] [--traefik-ip IP]
 // Env: HOMELAB_LAB_CACHE, HOMELAB_LAB_DIR, HOMELAB_LAB_TRAEFIK_IP (flags win). Exit: 0 ok, 1 failed, 2 usage.
 import { parseArgs } from 'node:util'
-import { describeError } from '@homelab/core'
 import { labDown, labEnv, labOptionsFromEnv, labStatus, labUp, type LabOptions } from '../src/index.js'
 
 const USAGE = 'usage: lab up|down|status|env [--cache-dir DIR] [--state-dir DIR] [--traefik-ip IP]'
@@ -73,3 +72,13 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main()
+
+/** The message and its causes' messages, once each. */
+function describeError(error: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; e = e instanceof Error ? e.cause : undefined, depth++) {
+    const text = e instanceof Error ? e.message : String(e)
+    if (!parts.some((p) => p.includes(text))) parts.push(text)
+  }
+  return parts.join(': caused by: ')
+}
