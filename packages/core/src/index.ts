@@ -33,3 +33,7 @@ export { createHttpClient, requestUrl, type HttpClient, type HttpClientOptions, 
 export { createTargetDispatcher, pinnedLookup, type TlsTargetOptions } from './http/http-dispatcher.js'
 export { DEFAULT_RETRIES, isIdempotent, backoffDelayMs, retryAfterMs, retryPolicyFromConfig, type RetryPolicy } from './http/http-retry-policy.js'
 export { displayUrl } from './http/http-failure-text.js'
+export { openToolContext, type ToolContext, type ToolFlags } from './tool-context.js'
+export { type Component } from './component.js'
+export { runComponents, runComponentTask, type ComponentVerb } from './run-component.js'
+export { toolNamespace } from './tool-namespace.js'

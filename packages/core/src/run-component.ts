@@ -1,0 +1,37 @@
+import { COMMON_FLAGS, runTask, type TaskIo } from './cli.js'
+import type { Component } from './component.js'
+import { runSteps, type RunResult } from './runner.js'
+import { openToolContext, type ToolContext } from './tool-context.js'
+
+export type ComponentVerb = 'bootstrap' | 'plan' | 'verify'
+
+/** Runs one verb of several components in order, in one context; each gets its own recap. */
+export async function runComponents(components: readonly Component[], verb: ComponentVerb, ctx: ToolContext): Promise<RunResult[]> {
+  const results: RunResult[] = []
+  for (const component of components) {
+    const steps = verb === 'verify' ? ((await component.verify?.(ctx)) ?? []) : await component.bootstrap(ctx)
+    results.push(
+      await runSteps(steps, {
+        title: component.name,
+        plan: verb === 'plan' || ctx.plan,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+        concurrency: 4,
+      }),
+    )
+  }
+  return results
+}
+
+/** The whole of a package's `tasks/<verb>.ts`: flags, config, clients, steps, exit code. */
+export function runComponentTask(components: readonly Component[], verb: ComponentVerb, io: TaskIo): Promise<number> {
+  const name = components.map((c) => c.name).join('+')
+  return runTask({ name: `${name} ${verb}`, usage: `${verb} [--plan] [--json] [--config FILE] [--kubeconfig FILE] [--force-conflicts] [--accept-new-host-keys]`, options: COMMON_FLAGS }, async ({ flags, reporter }) => {
+    const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+    try {
+      return await runComponents(components, verb, ctx)
+    } finally {
+      await ctx.close()
+    }
+  }, io)
+}

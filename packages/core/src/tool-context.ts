@@ -1,0 +1,59 @@
+import { loadConfig, type Env } from './config/load-config.js'
+import type { HomelabConfig } from './config/config-schema.js'
+import { createKubeClient, type KubeClient } from './kube/kube-client.js'
+import type { Reporter } from './reporter.js'
+import { SshPool } from './ssh/ssh-pool.js'
+
+/** What every component's steps are built from: the validated config, clients made from it, and the run's flags. */
+export type ToolContext = {
+  readonly config: HomelabConfig
+  readonly plan: boolean
+  readonly forceConflicts: boolean
+  readonly acceptNewHostKeys: boolean
+  readonly yes: boolean
+  readonly reporter: Reporter
+  readonly signal: AbortSignal
+  readonly env: Env
+  /** Made on first use, so a task that never talks to the cluster never needs a kubeconfig. */
+  kube(): KubeClient
+  /** One SSH connection per node, shared by every step of the run. */
+  readonly ssh: SshPool
+  close(): Promise<void>
+}
+
+export type ToolFlags = {
+  plan?: boolean | undefined
+  config?: string | undefined
+  kubeconfig?: string | undefined
+  'force-conflicts'?: boolean | undefined
+  'accept-new-host-keys'?: boolean | undefined
+  yes?: boolean | undefined
+}
+
+export function openToolContext(options: { flags: ToolFlags; reporter: Reporter; env: Env; cwd: string; signal: AbortSignal }): ToolContext {
+  const { flags } = options
+  const config = loadConfig({ configPath: flags.config, cwd: options.cwd, env: options.env })
+  let kube: KubeClient | undefined
+  const ssh = new SshPool()
+  return {
+    config,
+    plan: flags.plan ?? false,
+    forceConflicts: flags['force-conflicts'] ?? false,
+    acceptNewHostKeys: flags['accept-new-host-keys'] ?? config.nodeTrust.acceptNewHostKeys,
+    yes: flags.yes ?? false,
+    reporter: options.reporter,
+    signal: options.signal,
+    env: options.env,
+    kube() {
+      const kubeconfigPath = flags.kubeconfig ?? config.kubernetes.kubeconfig
+      kube ??= createKubeClient({
+        ...(kubeconfigPath ? { kubeconfigPath } : {}),
+        ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
+        fieldManager: config.kubernetes.fieldManager,
+      })
+      return kube
+    },
+    ssh,
+    close: () => ssh.close(),
+  }
+}
