@@ -42,21 +42,23 @@ function runFile(file: string): Promise<Outcome> {
   })
 }
 
-async function lab(verb: 'up' | 'down'): Promise<number> {
+async function lab(verb: 'up' | 'down' | 'status'): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], { cwd: root, stdio: 'inherit' })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], { cwd: root, stdio: verb === 'status' ? 'ignore' : 'inherit' })
     child.on('close', (code) => resolve(code ?? 1))
   })
 }
 
 const files = testFiles()
 const useLab = !values['no-lab'] && existsSync(join(root, 'packages/lab/tasks/lab.ts'))
-if (useLab && (await lab('up')) !== 0) {
+// A lab that was already up belongs to someone else (a demo, another run): use it, and leave it up afterwards.
+const labWasUp = useLab && (await lab('status')) === 0
+if (useLab && !labWasUp && (await lab('up')) !== 0) {
   process.stdout.write('lab up failed: every test needing the lab will fail\n')
 }
 const outcomes: Outcome[] = []
 for (const file of files) outcomes.push(await runFile(file))
-if (useLab && !values['keep-lab']) await lab('down')
+if (useLab && !labWasUp && !values['keep-lab']) await lab('down')
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((n, o) => n + o[k], 0)
 process.stdout.write('\n')
