@@ -1,0 +1,48 @@
+import { waitFor, type KubeClient, type KubeObject } from '@homelab/core'
+import { NodeRolloutError } from './errors/node-rollout-error.js'
+import type { TrustNode } from './trust-nodes.js'
+
+export type ReadyCondition = { status: string; lastHeartbeatTime?: string; lastTransitionTime?: string }
+
+type NodeStatus = { addresses?: { type: string; address: string }[]; conditions?: (ReadyCondition & { type: string })[] }
+
+const statusOf = (node: KubeObject | undefined) => (node?.['status'] ?? {}) as NodeStatus
+
+export function readyCondition(node: KubeObject | undefined): ReadyCondition | undefined {
+  return statusOf(node).conditions?.find((c) => c.type === 'Ready')
+}
+
+/** The Kubernetes Node name: from config, else the Node whose status.addresses hold the SSH host. */
+export async function resolveNodeName(kube: KubeClient, node: TrustNode): Promise<string> {
+  if (node.name) return node.name
+  const nodes = await kube.list('v1', 'Node')
+  const match = nodes.find((n) => statusOf(n).addresses?.some((a) => a.address === node.target.host))
+  if (!match) {
+    throw new NodeRolloutError(`${node.label}: no Node in the cluster has the address ${node.target.host}`, {
+      node: node.label, host: node.target.host, key: `${node.key}.name`, hint: `set ${node.key}.name to the node's name in \`kubectl get nodes\``,
+    })
+  }
+  return match.metadata.name
+}
+
+/**
+ * Pure. Ready again after our restart, not still Ready from before: either we saw it leave Ready meanwhile, or a
+ * kubelet has posted Ready since (a heartbeat or transition newer than the one we saw before restarting).
+ */
+export function readyAfterRestart(before: ReadyCondition | undefined, now: ReadyCondition | undefined, sawNotReady: boolean): boolean {
+  if (now?.status !== 'True') return false
+  if (sawNotReady || before === undefined) return true
+  const newer = (a: string | undefined, b: string | undefined) => a !== undefined && (b === undefined || a > b)
+  return newer(now.lastHeartbeatTime, before.lastHeartbeatTime) || newer(now.lastTransitionTime, before.lastTransitionTime)
+}
+
+export type WaitReadyOptions = { nodeName: string; before: ReadyCondition | undefined; timeoutMs: number; signal?: AbortSignal; progress?: (m: string) => void }
+
+export async function waitForReadyAfterRestart(kube: KubeClient, options: WaitReadyOptions): Promise<void> {
+  let sawNotReady = false
+  await waitFor(async () => {
+    const now = readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: options.nodeName }))
+    if (now?.status !== 'True') sawNotReady = true
+    return { done: readyAfterRestart(options.before, now, sawNotReady), seen: now ? `Ready=${now.status} since ${now.lastTransitionTime ?? '?'}` : 'no Ready condition' }
+  }, { what: `Node ${options.nodeName} Ready after the restart`, timeoutMs: options.timeoutMs, intervalMs: 200, ...(options.signal ? { signal: options.signal } : {}), ...(options.progress ? { progress: options.progress } : {}) })
+}

@@ -1,0 +1,62 @@
+import { checkStep, type Component, type ToolContext } from '@homelab/core'
+import type { MergeLimits } from './merge-registries-yaml.js'
+import { readNodeFiles, type NodeFiles } from './node-files.js'
+import { nodeTrustStep, TRUST_MATERIAL_STEP } from './node-trust-step.js'
+import { readTrustMaterial, type TrustMaterial } from './registry-trust-material.js'
+import { RestartRollout } from './restart-rollout.js'
+import { trustNodes, type TrustNode } from './trust-nodes.js'
+import { verifyNodePullStep } from './verify-node-pull.js'
+
+/** Where the registry verify pushes its small test image, under the registry host. */
+export const TEST_IMAGE_PATH = 'homelab-devtools/verify:1'
+
+export type NodeTrustOptions = {
+  /** The image `verify` pulls on every node; default `<registry host>/homelab-devtools/verify:1`. */
+  testImage?: string
+  limits?: MergeLimits
+}
+
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let made: Promise<T> | undefined
+  return () => (made ??= make())
+}
+
+/*
+ * Every node's files are read at once, before the runner gets to the node steps: the runner runs a few steps at a
+ * time, and twenty nodes read in waves of four would cost five round trips where one is enough.
+ */
+function readAhead(ctx: ToolContext, nodes: readonly TrustNode[]): Map<string, Promise<NodeFiles>> {
+  const paths = ctx.config.nodeTrust
+  return new Map(nodes.map((node) => {
+    const files = ctx.ssh.session(node.target).then((session) => readNodeFiles(session, paths))
+    // The step awaits it and reports the failure; this only stops Node calling it unhandled in the meantime.
+    files.catch(() => undefined)
+    return [node.key, files]
+  }))
+}
+
+export function createNodeTrust(options: NodeTrustOptions = {}): Component {
+  return {
+    name: 'node-trust',
+    async bootstrap(ctx) {
+      const nodes = trustNodes(ctx.config, ctx.acceptNewHostKeys)
+      const material = once<TrustMaterial>(() => readTrustMaterial(ctx.kube(), ctx.config))
+      const files = readAhead(ctx, nodes)
+      const rollout = new RestartRollout()
+      return [
+        checkStep(TRUST_MATERIAL_STEP, async () => void (await material())),
+        ...nodes.map((node) => nodeTrustStep({
+          node, session: () => ctx.ssh.session(node.target), files: files.get(node.key)!, material, rollout, kube: () => ctx.kube(), config: ctx.config,
+          ...(options.limits ? { limits: options.limits } : {}),
+        })),
+      ]
+    },
+    async verify(ctx) {
+      const ref = options.testImage ?? `${ctx.config.registry.hosts.registry}/${TEST_IMAGE_PATH}`
+      return trustNodes(ctx.config, ctx.acceptNewHostKeys).map((node) => verifyNodePullStep(node, () => ctx.ssh.session(node.target), ref))
+    },
+  }
+}
+
+/** The component every task and the root pipeline use. */
+export const nodeTrust: Component = createNodeTrust()

@@ -1,0 +1,103 @@
+import { waitFor, type HomelabConfig, type KubeClient, type SshSession, type Step, type StepContext } from '@homelab/core'
+import type { MergeLimits } from './merge-registries-yaml.js'
+import { NodeRolloutError } from './errors/node-rollout-error.js'
+import { detectK3sUnit, newestBackup, type NodeFiles } from './node-files.js'
+import { readyCondition, resolveNodeName, waitForReadyAfterRestart } from './node-readiness.js'
+import { describeNodeTrustChange, planNodeTrust, type FileWrite, type K3sRestart, type NodeTrustChange } from './plan-node-trust.js'
+import type { TrustMaterial } from './registry-trust-material.js'
+import type { RestartRollout } from './restart-rollout.js'
+import type { K3sUnit, TrustNode } from './trust-nodes.js'
+
+export const TRUST_MATERIAL_STEP = 'registry credentials and CA'
+
+export type NodeTrustState = { files: NodeFiles; unit: K3sUnit | undefined }
+
+export type NodeTrustStepDeps = {
+  node: TrustNode
+  session: () => Promise<SshSession>
+  /** The node's files, read ahead for every node at once (see the component). */
+  files: Promise<NodeFiles>
+  material: () => Promise<TrustMaterial>
+  rollout: RestartRollout
+  kube: () => KubeClient
+  config: HomelabConfig
+  limits?: MergeLimits
+}
+
+const planOptions = (deps: NodeTrustStepDeps, unit: K3sUnit | undefined) => ({
+  host: deps.node.label,
+  registriesYamlPath: deps.config.nodeTrust.registriesYamlPath,
+  caPath: deps.config.nodeTrust.caPath,
+  unit,
+  ...(deps.limits ? { limits: deps.limits } : {}),
+})
+
+/** One node: read its files, merge ours in, write what differs, then (one node at a time) restart K3s and wait for Ready. */
+export function nodeTrustStep(deps: NodeTrustStepDeps): Step<NodeTrustState, NodeTrustChange, TrustMaterial> {
+  return {
+    name: `node-trust ${deps.node.label}`,
+    needs: [TRUST_MATERIAL_STEP],
+    check: async () => {
+      const files = await deps.files
+      // The unit only matters when a restart is due; asking costs a round trip per node on every no-op run.
+      const due = planNodeTrust(files, await deps.material(), planOptions(deps, deps.node.unit)).length > 0
+      return { files, unit: due ? await detectK3sUnit(await deps.session(), deps.node) : deps.node.unit }
+    },
+    desired: () => deps.material(),
+    diff: (current, material) => planNodeTrust(current.files, material, planOptions(deps, current.unit)),
+    describe: (change) => describeNodeTrustChange(change, deps.node.label),
+    apply: (changes, ctx) => deps.rollout.turn(() => writeAndRestart(deps, changes, ctx)),
+  }
+}
+
+async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange[], ctx: StepContext): Promise<void> {
+  const session = await deps.session()
+  const kube = deps.kube()
+  const restart = changes.find((c): c is K3sRestart => c.op === 'restart')
+  // Before any write: a node we could not wait for must not get a new file it would only read on some later restart.
+  const nodeName = restart ? await resolveNodeName(kube, deps.node) : undefined
+  const before = nodeName ? readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })) : undefined
+  for (const write of changes.filter((c): c is FileWrite => c.op === 'write')) {
+    await session.writeFileAtomic(write.path, write.data, { mode: write.mode, backup: { keep: deps.config.nodeTrust.backups } })
+  }
+  if (!restart || !nodeName) return
+  ctx.progress(`restarting ${restart.unit} on ${deps.node.label}`)
+  try {
+    const result = await session.exec(['systemctl', 'restart', restart.unit])
+    if (result.code !== 0) throw new Error(`systemctl restart ${restart.unit} exited ${result.code}: ${result.stderr.trim() || 'no message'}`)
+    const timeoutMs = deps.config.timeouts.nodeReady.milliseconds
+    const started = Date.now()
+    await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs, signal: ctx.signal, progress: ctx.progress })
+    await waitForContainerd(session, deps.node.label, timeoutMs - (Date.now() - started), ctx.signal)
+  } catch (cause) {
+    const hadFile = changes.some((c) => c.op === 'write' && c.path === deps.config.nodeTrust.registriesYamlPath && c.before !== undefined)
+    throw await rolloutStopped(deps, session, { unit: restart.unit, nodeName, cause, hadFile })
+  }
+}
+
+/** The runtime answers CRI again (`k3s crictl version`), not only the kubelet's status. */
+function waitForContainerd(session: SshSession, label: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  return waitFor(async () => {
+    const result = await session.exec(['k3s', 'crictl', 'version'])
+    return { done: result.code === 0, seen: result.code === 0 ? 'answering' : result.stderr.trim().split('\n').at(-1) ?? `exit ${result.code}` }
+  }, { what: `containerd on ${label} answering CRI`, timeoutMs: Math.max(timeoutMs, 1000), intervalMs: 250, signal })
+}
+
+async function rolloutStopped(deps: NodeTrustStepDeps, session: SshSession, failed: { unit: K3sUnit; nodeName: string; cause: unknown; hadFile: boolean }): Promise<NodeRolloutError> {
+  const path = deps.config.nodeTrust.registriesYamlPath
+  const { host, user } = deps.node.target
+  // Only a hint: if listing the folder fails too, the rollout error below is still the one to report.
+  const backup = failed.hadFile ? await newestBackup(session, path).catch(() => undefined) : undefined
+  const undo = backup ? `cp -p ${backup} ${path}` : `rm ${path}`
+  const sudo = user === 'root' ? '' : 'sudo '
+  return new NodeRolloutError(
+    `${deps.node.label} (Node ${failed.nodeName}) did not come back after \`systemctl restart ${failed.unit}\`; the rollout stopped here and the nodes after it were not touched`,
+    {
+      node: deps.node.label,
+      host,
+      path,
+      cause: failed.cause,
+      hint: `to restore the previous file, on ${user}@${host} run \`${sudo}${undo} && ${sudo}systemctl restart ${failed.unit}\`${backup ? '' : ' (there was no previous file)'}, then look at \`journalctl -u ${failed.unit}\``,
+    },
+  )
+}

@@ -1,0 +1,62 @@
+import { Secret, type HomelabConfig, type KubeClient } from '@homelab/core'
+import { TrustMaterialError } from './errors/trust-material-error.js'
+import type { RegistryTrust } from './merge-registries-yaml.js'
+
+/** What the cluster holds that every node needs: the registry login and the CA that signed its certificate. */
+export type TrustMaterial = { trust: RegistryTrust; caPem: Buffer; caSource: string }
+
+// cert-manager also writes ca.crt into the registry's own TLS Secret, the fallback when the root CA Secret is elsewhere.
+const REGISTRY_TLS_SECRET = 'registry-tls'
+
+type SecretData = Record<string, string> | undefined
+
+async function secretData(kube: KubeClient, namespace: string, name: string): Promise<SecretData> {
+  const object = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })
+  return object?.['data'] as SecretData
+}
+
+const decode = (value: string) => Buffer.from(value, 'base64')
+
+async function readCa(kube: KubeClient, config: HomelabConfig): Promise<{ pem: Buffer; source: string }> {
+  const candidates = [
+    { namespace: config.tls.ca.namespace, name: config.tls.ca.secretName },
+    { namespace: config.registry.namespace, name: REGISTRY_TLS_SECRET },
+  ]
+  for (const { namespace, name } of candidates) {
+    const value = (await secretData(kube, namespace, name))?.['ca.crt']
+    if (value) return { pem: decode(value), source: `Secret ${namespace}/${name}` }
+  }
+  const tried = candidates.map((c) => `${c.namespace}/${c.name}`).join(' and ')
+  throw new TrustMaterialError(`no registry CA: neither Secret ${tried} has a ca.crt key`, {
+    host: kube.server,
+    key: 'tls.ca.secretName',
+    hint: 'run the registry bootstrap first (it makes the CA), or point tls.ca.namespace/secretName at the Secret holding it',
+  })
+}
+
+/** The first registry user's password: from config when given, else from the credentials Secret the registry made. */
+async function readLogin(kube: KubeClient, config: HomelabConfig): Promise<{ username: string; password: Secret }> {
+  const user = config.registry.users[0]
+  if (!user) throw new TrustMaterialError('registry.users is empty: there is no login to give the nodes', { key: 'registry.users' })
+  if (user.password) return { username: user.name, password: user.password }
+  const { namespace } = config.registry
+  const name = config.registry.auth.credentialsSecretName
+  const stored = (await secretData(kube, namespace, name))?.[user.name]
+  if (stored === undefined) {
+    throw new TrustMaterialError(`no password for registry user ${user.name}: Secret ${namespace}/${name} has no key ${user.name}`, {
+      host: kube.server,
+      key: 'registry.auth.credentialsSecretName',
+      hint: 'run the registry bootstrap first: it generates the passwords and keeps them there',
+    })
+  }
+  return { username: user.name, password: new Secret(decode(stored).toString('utf8')) }
+}
+
+export async function readTrustMaterial(kube: KubeClient, config: HomelabConfig): Promise<TrustMaterial> {
+  const [login, ca] = await Promise.all([readLogin(kube, config), readCa(kube, config)])
+  return {
+    trust: { registryHost: config.registry.hosts.registry, ...login, caPath: config.nodeTrust.caPath, dockerHubMirror: config.nodeTrust.dockerHubMirror },
+    caPem: ca.pem,
+    caSource: ca.source,
+  }
+}

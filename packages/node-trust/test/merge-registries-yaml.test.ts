@@ -1,0 +1,135 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parse } from 'yaml'
+import { Secret } from '@homelab/core'
+import { classifyPullFailure, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
+
+const trust: RegistryTrust = {
+  registryHost: 'registry.homelab.local',
+  username: 'admin',
+  password: new Secret('s3cret-pass-word'),
+  caPath: '/etc/rancher/k3s/registry-ca.crt',
+  dockerHubMirror: false,
+}
+const where = { host: 'node1', path: '/etc/rancher/k3s/registries.yaml' }
+
+const OURS = {
+  mirrors: { 'registry.homelab.local': { endpoint: ['https://registry.homelab.local'] } },
+  configs: { 'registry.homelab.local': { auth: { username: 'admin', password: 's3cret-pass-word' }, tls: { ca_file: '/etc/rancher/k3s/registry-ca.crt' } } },
+}
+
+const Merge = suite('mergeRegistriesYaml')
+
+const cases: [string, string | undefined, RegistryTrust, unknown][] = [
+  ['no file: mirror and configs keyed by the endpoint host', undefined, trust, OURS],
+  ['empty file', '', trust, OURS],
+  ['a bare `mirrors:` key becomes a map', 'mirrors:\n', trust, OURS],
+  [
+    'another mirror and config are kept',
+    'mirrors:\n  quay.io:\n    endpoint: ["https://quay-mirror.lan"]\nconfigs:\n  quay-mirror.lan:\n    tls:\n      insecure_skip_verify: true\n',
+    trust,
+    {
+      mirrors: { 'quay.io': { endpoint: ['https://quay-mirror.lan'] }, ...OURS.mirrors },
+      configs: { 'quay-mirror.lan': { tls: { insecure_skip_verify: true } }, ...OURS.configs },
+    },
+  ],
+  [
+    'an old password is replaced, a tls key of the node kept',
+    'configs:\n  registry.homelab.local:\n    auth: {username: admin, password: old}\n    tls:\n      insecure_skip_verify: false\n',
+    trust,
+    { configs: { 'registry.homelab.local': { auth: { username: 'admin', password: 's3cret-pass-word' }, tls: { insecure_skip_verify: false, ca_file: trust.caPath } } }, mirrors: OURS.mirrors },
+  ],
+  ['docker.io through the registry when asked', undefined, { ...trust, dockerHubMirror: true }, { ...OURS, mirrors: { ...OURS.mirrors, 'docker.io': { endpoint: ['https://registry.homelab.local'] } } }],
+]
+
+for (const [name, current, want, expected] of cases) {
+  Merge(name, () => assert.equal(parse(mergeRegistriesYaml(current, want, where)), expected))
+}
+
+Merge('comments and the order of other keys survive', () => {
+  const current = '# managed by hand, ask Kim\nmirrors:\n  quay.io: # our quay cache\n    endpoint:\n      - https://quay-mirror.lan\n'
+  const merged = mergeRegistriesYaml(current, trust, where)
+  // yaml keeps the comment but moves a trailing one onto its own line: that is as much as the library can keep.
+  assert.ok(merged.startsWith('# managed by hand, ask Kim\nmirrors:\n  quay.io:\n    # our quay cache\n    endpoint:\n      - https://quay-mirror.lan\n'), merged)
+  assert.ok(merged.indexOf('quay.io') < merged.indexOf('registry.homelab.local'), 'their mirror stays first')
+})
+
+Merge('merging its own output again gives the same bytes', () => {
+  for (const [, current, want] of cases) {
+    const once = mergeRegistriesYaml(current, want, where)
+    assert.is(mergeRegistriesYaml(once, want, where), once)
+  }
+})
+
+const refusals: [string, string, RegExp][] = [
+  ['an unclosed flow sequence names line and column', 'mirrors:\n  quay.io:\n    endpoint: [https://x\n', /does not parse at line \d+, column \d+/],
+  ['a bad indentation names line and column', 'mirrors:\n  a: 1\n b: 2\n', /does not parse at line 3, column \d+/],
+  ['a YAML bomb is refused by alias count', `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: [${'*c, '.repeat(200)}*c]\n`, /expands too many aliases/],
+  ['a file over the size cap is refused', `# ${'x'.repeat(1024 * 1024)}\n`, /over the 1048576-byte limit/],
+  ['a top-level list is refused', '- a\n- b\n', /not a mapping at the top/],
+]
+
+for (const [name, text, message] of refusals) {
+  Merge(name, () => {
+    try {
+      mergeRegistriesYaml(text, trust, where)
+      assert.unreachable('merge should refuse')
+    } catch (error) {
+      assert.instance(error, RegistriesYamlError)
+      assert.match((error as Error).message, message)
+      assert.match((error as Error).message, /node1: \/etc\/rancher\/k3s\/registries.yaml/)
+    }
+  })
+}
+
+Merge('a parse error carries line and column as fields', () => {
+  try {
+    mergeRegistriesYaml('a: 1\nb: [\n', trust, where)
+    assert.unreachable()
+  } catch (error) {
+    assert.instance(error, RegistriesYamlError)
+    assert.type((error as RegistriesYamlError).line, 'number')
+    assert.type((error as RegistriesYamlError).column, 'number')
+  }
+})
+
+const Mask = suite('maskRegistryCredentials')
+
+Mask('every auth credential under configs is masked, other values kept', () => {
+  const text = 'configs:\n  a.lan:\n    auth: {username: u, password: pw-one}\n  b.lan:\n    auth:\n      auth: dTpwdw==\n      identity_token: tok\n'
+  const masked = maskRegistryCredentials(text) ?? ''
+  for (const secret of ['pw-one', 'dTpwdw==', 'tok\n']) assert.not.ok(masked.includes(secret), masked)
+  assert.match(masked, /username: u/)
+})
+
+Mask('unparseable text is masked line by line', () => {
+  assert.is(maskRegistryCredentials('a: [\n  password: hunter22\n'), 'a: [\n  password: ****\n')
+})
+
+const Ready = suite('readyAfterRestart')
+
+const before = { status: 'True', lastHeartbeatTime: '2026-01-01T00:00:05Z', lastTransitionTime: '2026-01-01T00:00:01Z' }
+const readyCases: [string, typeof before | undefined, typeof before | undefined, boolean, boolean][] = [
+  ['still the Ready from before', before, before, false, false],
+  ['Ready with a newer heartbeat', before, { ...before, lastHeartbeatTime: '2026-01-01T00:00:09Z' }, false, true],
+  ['Ready after a NotReady we saw', before, before, true, true],
+  ['NotReady now', before, { ...before, status: 'False', lastTransitionTime: '2026-01-01T00:00:09Z' }, true, false],
+  ['no condition before, Ready now', undefined, before, false, true],
+  ['no condition at all', before, undefined, false, false],
+]
+for (const [name, was, now, saw, want] of readyCases) Ready(name, () => assert.is(readyAfterRestart(was, now, saw), want))
+
+const Classify = suite('classifyPullFailure')
+const pulls: [string, string][] = [
+  ['rpc error: code = Unknown desc = failed to pull and unpack image "r/x:1": failed to resolve reference "r/x:1": unexpected status from HEAD request to https://r/v2/x/manifests/1: 401 Unauthorized', 'auth'],
+  ['tls: failed to verify certificate: x509: certificate signed by unknown authority', 'tls'],
+  ['failed to resolve reference "r/x:1": r/x:1: not found', 'not-found'],
+  ['dial tcp: lookup registry.homelab.local: no such host', 'unreachable'],
+  ['something else', 'other'],
+]
+for (const [stderr, kind] of pulls) Classify(`${kind}: ${stderr.slice(0, 40)}`, () => assert.is(classifyPullFailure(stderr), kind))
+
+Merge.run()
+Mask.run()
+Ready.run()
+Classify.run()
