@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Step } from '@homelab/core'
+import { AwsProfileError } from './errors/aws-profile-error.js'
+import { iniSectionText, mergeIniSection } from './merge-ini-section.js'
+import { writeFileAtomic } from './write-file-atomic.js'
+
+export type AwsProfileOptions = {
+  /** The user's HOME, from the task's environment. */
+  home: string
+  profile: string
+  endpointUrl: string
+  region: string
+  /** The CA to trust for the endpoint (mode ca); undefined when the system roots do. */
+  caPem: () => Promise<string | undefined>
+}
+
+type FileChange = { path: string; before: string | undefined; after: string; shown: { before?: string; after: string } }
+
+function readIfPresent(path: string): string | undefined {
+  if (!existsSync(path)) return undefined
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new AwsProfileError(`cannot read ${path}: ${(error as Error).message}`, { path, cause: error })
+  }
+}
+
+type FileStepInput = { name: string; path: string; needs?: string[]; section?: string; want: (current: string | undefined) => Promise<string | undefined> }
+
+/** One file, changed only when its merged content differs; the diff shows our section only, never other profiles. */
+function fileStep(input: FileStepInput): Step<string | undefined, FileChange, string | undefined> {
+  let current: string | undefined
+  return {
+    name: input.name,
+    ...(input.needs ? { needs: input.needs } : {}),
+    check: async () => (current = readIfPresent(input.path)),
+    desired: () => input.want(current),
+    diff: (before, after) => (after === undefined || after === before ? [] : [{ path: input.path, before, after, shown: shownPart(input.section, before, after) }]),
+    apply: async (changes) => {
+      for (const change of changes) writeFileAtomic(change.path, change.after)
+    },
+    describe: (change) => ({ summary: `${change.before === undefined ? 'create' : 'update'} ${change.path}`, ...change.shown }),
+  }
+}
+
+function shownPart(section: string | undefined, before: string | undefined, after: string): { before?: string; after: string } {
+  if (section === undefined) return { after: '(the homelab CA certificate)\n' }
+  const was = iniSectionText(before, section)
+  return { ...(was === undefined ? {} : { before: was }), after: iniSectionText(after, section) ?? '' }
+}
+
+/** `[profile <name>]` in ~/.aws/config, `[<name>]` in ~/.aws/credentials, and the CA bundle the profile points at. */
+export function awsProfileSteps(options: AwsProfileOptions): Step<any, any, any>[] {
+  const dir = join(options.home, '.aws')
+  const caPath = join(dir, `${options.profile}-ca.pem`)
+  let ca: Promise<string | undefined> | undefined
+  const caPem = () => (ca ??= options.caPem())
+  return [
+    fileStep({ name: 'aws ca bundle', path: caPath, want: caPem }),
+    fileStep({
+      name: 'aws config profile',
+      path: join(dir, 'config'),
+      needs: ['aws ca bundle'],
+      section: `profile ${options.profile}`,
+      want: async (text) => {
+        const entries: [string, string][] = [['region', options.region], ['endpoint_url', options.endpointUrl]]
+        if ((await caPem()) !== undefined) entries.push(['ca_bundle', caPath])
+        return mergeIniSection(text, `profile ${options.profile}`, entries)
+      },
+    }),
+    fileStep({
+      name: 'aws credentials profile',
+      path: join(dir, 'credentials'),
+      section: options.profile,
+      // LocalStack's dummy keys: any non-AKIA key maps to account 000000000000 and the secret is ignored.
+      want: async (text) => mergeIniSection(text, options.profile, [['aws_access_key_id', 'test'], ['aws_secret_access_key', 'test']]),
+    }),
+  ]
+}

@@ -1,0 +1,4 @@
+import { processIo, runComponentTask } from '@homelab/core'
+import { localstack } from '../src/index.js'
+
+process.exitCode = await runComponentTask([localstack], 'plan', processIo())
