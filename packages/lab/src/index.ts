@@ -13,3 +13,5 @@ export { startSshNodes, stopSshNodes, nodeAddress, sshdConfig, type SshNode, typ
 export { ensureLabSudoUser, LAB_SUDO_USER, type LabSudoUser } from './lab-sudo-user.js'
 export { ensureEd25519Key, publicKeyLine, publicKeyFields } from './ssh-keys.js'
 export { writeLabConfig, type LabConfigParts } from './lab-config.js'
+export { startLocalstackDouble, type LocalstackDouble, type LocalstackDoubleOptions } from './localstack/localstack-double.js'
+export { DOUBLE_SERVICES, type DoubleService } from './localstack/localstack-edge-routing.js'
