@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { httpUrlField, ipField, k8sObjectNameField, pemField } from './config-fields.js'
 import { resolveCaPair, resolveSecretPair, secretPair, type ConfigFileContext } from './config-file-fields.js'
 import { serviceHostField } from './registry-config-schema.js'
+import { expectedGot } from './config-issue-text.js'
 
 const pihole = (file: ConfigFileContext) =>
   z
@@ -17,6 +18,9 @@ const pihole = (file: ConfigFileContext) =>
       insecureSkipTlsVerify: z.boolean().default(false),
       // Connect to this address while keeping the URL's host for Host and SNI, for names local DNS cannot resolve yet.
       resolveTo: ipField().optional(),
+      // Where `verify` sends its DNS queries; default: resolveTo, else the URL's host.
+      dnsAddress: ipField().optional(),
+      dnsPort: z.number({ error: (issue) => (issue.code === 'invalid_type' ? expectedGot('a port number', issue.input) : undefined) }).int().min(1).max(65535).default(53),
     })
     .transform(resolveSecretPair(file, 'password'))
     .transform(resolveCaPair(file))

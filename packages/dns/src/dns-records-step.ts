@@ -1,0 +1,96 @@
+import type { Step, StepContext } from '@homelab/core'
+import { describeRecord, recordKey, type DnsRecord, type PiholeEntry } from './dns-record.js'
+import type { DnsOwnership } from './dns-ownership.js'
+import { DnsConflictError } from './errors/dns-conflict-error.js'
+import { describeRecordChange, planHostRecords, unwantedOwned, type RecordChange } from './plan-host-records.js'
+import type { PiholeConnector } from './pihole-connector.js'
+import type { PiholeSession } from './pihole-client.js'
+
+export type RecordsSnapshot = { current: PiholeEntry[]; owned: Set<string> }
+
+export type DnsRecordsStepOptions = {
+  pihole: PiholeConnector
+  ownership: DnsOwnership
+  /** Read when the step runs: the ingress address is found by an earlier step. */
+  wanted: () => DnsRecord[]
+  adopt: boolean
+  prune: boolean
+  needs?: readonly string[]
+}
+
+/** The records of one Pi-hole, converged: only owned records are changed; foreign ones on wanted names stop those names. */
+export function dnsRecordsStep(options: DnsRecordsStepOptions): Step<RecordsSnapshot, RecordChange, DnsRecord[]> {
+  const { pihole, ownership } = options
+  return {
+    name: `dns records on ${pihole.label}`,
+    ...(options.needs ? { needs: options.needs } : {}),
+    async check(ctx) {
+      warnInsecure(pihole, ctx)
+      const current = await pihole.withSession((session) => session.list())
+      const owned = await ownership.owned(pihole.url)
+      const leftOver = options.prune ? [] : unwantedOwned(current, options.wanted(), owned)
+      if (leftOver.length > 0) ctx.warn(`${leftOver.length} record(s) this tool made are no longer wanted (${leftOver.map((e) => describeRecord(e.record)).join(', ')}); \`pnpm --filter dns run prune\` removes them`)
+      return { current, owned }
+    },
+    desired: () => options.wanted(),
+    diff: (snapshot, wanted) => planHostRecords(snapshot.current, wanted, snapshot.owned, { adopt: options.adopt, prune: options.prune }),
+    describe: (change) => ({ summary: describeRecordChange(change) }),
+    async apply(changes) {
+      await applyRecordChanges(options, changes)
+      const conflicts = changes.filter((c): c is Extract<RecordChange, { op: 'conflict' }> => c.op === 'conflict')
+      if (conflicts.length > 0) throw conflictError(pihole, conflicts)
+    },
+  }
+}
+
+function warnInsecure(pihole: PiholeConnector, ctx: StepContext): void {
+  if (pihole.pihole.insecureSkipTlsVerify && pihole.url.startsWith('https:')) {
+    ctx.warn(`TLS verification is off for ${pihole.url} (${pihole.configKey}.insecureSkipTlsVerify): anyone in between could read the Pi-hole password; prefer ${pihole.configKey}.ca`)
+  }
+}
+
+/**
+ * Pi-hole writes first, then the owner list, for exactly the writes the Pi-hole accepted. A crash in between
+ * converges on the next run: an added record is then found exactly as wanted and adopted, a removed one forgotten.
+ */
+async function applyRecordChanges(options: DnsRecordsStepOptions, changes: RecordChange[]): Promise<void> {
+  const accepted = { add: [] as string[], remove: [] as string[] }
+  for (const c of changes) {
+    if (c.op === 'own') accepted.add.push(recordKey(c.record))
+    if (c.op === 'forget') accepted.remove.push(c.key)
+  }
+  const writes = changes.filter((c) => c.op === 'add' || c.op === 'remove')
+  let failure: unknown
+  try {
+    if (writes.length > 0) await options.pihole.withSession((session) => writeChanges(session, writes, accepted))
+  } catch (error) {
+    failure = error
+  }
+  // When both fail, the Pi-hole's error is the one to show; the next run repairs the owner list anyway.
+  await options.ownership.update(options.pihole.url, accepted).catch((error: unknown) => {
+    throw failure ?? error
+  })
+  if (failure !== undefined) throw failure
+}
+
+async function writeChanges(session: PiholeSession, writes: RecordChange[], accepted: { add: string[]; remove: string[] }): Promise<void> {
+  for (const change of writes) {
+    if (change.op === 'remove') {
+      await session.remove(change.entry)
+      accepted.remove.push(recordKey(change.entry.record))
+    } else if (change.op === 'add') {
+      await session.add(change.record)
+      accepted.add.push(recordKey(change.record))
+    }
+  }
+  await session.applyPending()
+}
+
+function conflictError(pihole: PiholeConnector, conflicts: Extract<RecordChange, { op: 'conflict' }>[]): DnsConflictError {
+  const lines = conflicts.map((c) => `${c.name}: Pi-hole has ${c.foreign.map((e) => JSON.stringify(e.stored)).join(', ')}, not made by this tool; wanted ${describeRecord(c.wanted)}`)
+  const shared = conflicts.some((c) => c.foreign.some((e) => e.shared))
+  const hint = shared
+    ? 'an entry that also names other hosts cannot be taken over: edit it on the Pi-hole by hand'
+    : 'remove those records on the Pi-hole, or run sync with --adopt to replace them and own the names'
+  return new DnsConflictError(`Pi-hole ${pihole.url}: left ${conflicts.length} name(s) alone:\n${lines.join('\n')}`, { host: pihole.url, names: conflicts.map((c) => c.name), hint })
+}

@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { HttpResponse, Secret } from '@homelab/core'
+import { cnameEntryText, hostEntryText, parseCnameEntry, parseHostEntry, type DnsRecord, type PiholeEntry } from './dns-record.js'
+import { PiholeError } from './errors/pihole-error.js'
+import type { PiholeClient, PiholeSession } from './pihole-client.js'
+import { jsonOrUndefined, piholeRequest, statusError, type PiholeTarget } from './pihole-request.js'
+
+export type PiholeV6Options = PiholeTarget & {
+  password: Secret | undefined
+  /** How long to wait after FTL's login rate limit (3 a second) before the one retry. */
+  loginRetryDelayMs?: number
+  signal?: AbortSignal
+}
+
+type AuthReply = { session?: { valid?: boolean; sid?: string | null; message?: string | null }; error?: { key?: string } }
+
+/** Pi-hole v6's REST API (FTL ≥ 6.0). Every session it opens is closed again, whatever happens in between. */
+export function piholeV6Client(options: PiholeV6Options): PiholeClient {
+  return {
+    url: options.url,
+    configKey: options.configKey,
+    version: 'v6',
+    async session(work) {
+      const sid = await login(options)
+      let result: Awaited<ReturnType<typeof work>>
+      try {
+        result = await work(sessionApi(options, sid))
+      } catch (error) {
+        await logout(options, sid).catch((logoutError: unknown) => {
+          throw new PiholeError(`${(error as Error).message}; logging out failed as well: ${(logoutError as Error).message}`, { url: options.url, cause: error })
+        })
+        throw error
+      }
+      await logout(options, sid)
+      return result
+    },
+    close: () => options.http.close(),
+  }
+}
+
+async function login(options: PiholeV6Options): Promise<string | null> {
+  // The password travels only here, in the body: never in a URL, header or message.
+  const json = { password: options.password?.reveal() ?? '' }
+  for (let attempt = 1; ; attempt++) {
+    const response = await piholeRequest(options, 'POST', '/api/auth', { json, expect: [200, 400, 401, 403, 429] })
+    const body = jsonOrUndefined<AuthReply>(response)
+    // No password on the Pi-hole: valid, but `sid: null`; then no header and nothing to log out of.
+    if (response.status === 200 && body?.session?.valid) return body.session.sid ?? null
+    if (response.status === 429 && body?.error?.key === 'rate_limiting' && attempt === 1) {
+      await sleep(options.loginRetryDelayMs ?? 1100, undefined, options.signal ? { signal: options.signal } : {})
+      continue
+    }
+    throw loginError(options, response, body)
+  }
+}
+
+function loginError(options: PiholeV6Options, response: HttpResponse, body: AuthReply | undefined): PiholeError {
+  const key = options.configKey
+  const fail = (hint: string) => statusError(options, 'POST', '/api/auth', response, hint)
+  if (response.status === 401 || (response.status === 200 && body?.session?.valid === false)) {
+    const why = body?.session?.message ? ` (${body.session.message})` : ''
+    const hint = options.password ? `check ${key}.password` : `this Pi-hole has a password: set ${key}.password (or passwordFile)`
+    return new PiholeError(`Pi-hole ${options.url}: POST /api/auth → ${response.status} wrong password${why}`, { url: options.url, method: 'POST', path: '/api/auth', status: response.status, key: `${key}.password`, hint })
+  }
+  if (body?.error?.key === 'api_seats_exceeded') {
+    return fail('every API seat is taken: raise webserver.api.max_sessions on the Pi-hole, or end the sessions other tools left open (Settings → Web interface / API)')
+  }
+  if (body?.error?.key === 'rate_limiting') return fail('still rate-limited after waiting once: something else is logging in to this Pi-hole several times a second')
+  return fail(`check ${key}`)
+}
+
+async function logout(options: PiholeV6Options, sid: string | null): Promise<void> {
+  if (sid === null) return
+  const response = await piholeRequest(options, 'DELETE', '/api/auth', { headers: { 'X-FTL-SID': sid }, expect: [204, 401, 404] })
+  // 401/404: the session is gone already (expired, or the Pi-hole restarted without restoring it): nothing holds a seat.
+  void response
+}
+
+const ELEMENT = { A: 'dns/hosts', CNAME: 'dns/cnameRecords' } as const
+
+function sessionApi(options: PiholeV6Options, sid: string | null): PiholeSession {
+  const headers: Record<string, string> = sid === null ? {} : { 'X-FTL-SID': sid }
+  let cnamesChanged = false
+  const itemPath = (type: DnsRecord['type'], text: string) => `/api/config/${ELEMENT[type]}/${encodeURIComponent(text)}`
+  return {
+    list: async () => [...(await readArray(options, headers, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, headers, 'cnameRecords')).flatMap(parseCnameEntry)],
+    async add(record) {
+      const text = record.type === 'A' ? hostEntryText(record) : cnameEntryText(record)
+      const response = await writeItem(options, 'PUT', itemPath(record.type, text), headers)
+      if (response.status === 201) cnamesChanged ||= record.type === 'CNAME'
+      return response.status === 201 ? 'added' : 'present'
+    },
+    async remove(entry) {
+      // DELETE matches the exact stored string, spacing included.
+      const response = await writeItem(options, 'DELETE', itemPath(entry.record.type, entry.stored), headers)
+      if (response.status === 204) cnamesChanged ||= entry.record.type === 'CNAME'
+      return response.status === 204 ? 'removed' : 'absent'
+    },
+    async applyPending() {
+      if (!cnamesChanged) return
+      const response = await piholeRequest(options, 'POST', '/api/action/restartdns', { headers, expect: [200, 401, 403], retry: true })
+      if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, 'webserver.api.allow_destructive may be off: restart DNS on the Pi-hole by hand to serve the new CNAMEs')
+      cnamesChanged = false
+    },
+  }
+}
+
+async function readArray(options: PiholeV6Options, headers: Record<string, string>, item: 'hosts' | 'cnameRecords'): Promise<string[]> {
+  const path = `/api/config/dns/${item}`
+  const response = await piholeRequest(options, 'GET', path, { headers, expect: [200, 401, 403] })
+  if (response.status !== 200) throw statusError(options, 'GET', path, response, `the session was refused; check ${options.configKey}.password`)
+  const list = response.json<{ config?: { dns?: Record<string, unknown> } }>().config?.dns?.[item]
+  if (!Array.isArray(list)) throw new PiholeError(`Pi-hole ${options.url}: GET ${path} → 200 without config.dns.${item}; is this a Pi-hole v6?`, { url: options.url, method: 'GET', path, hint: `set ${options.configKey}.version` })
+  return list.filter((e): e is string => typeof e === 'string')
+}
+
+/** PUT/DELETE one array item with `restart=false`: "already present" (400) and "not found" (404) are answers, not errors. */
+async function writeItem(options: PiholeV6Options, method: 'PUT' | 'DELETE', path: string, headers: Record<string, string>): Promise<HttpResponse> {
+  const response = await piholeRequest(options, method, path, { headers, query: { restart: 'false' }, expect: [201, 204, 400, 401, 403, 404] })
+  const alreadyPresent = method === 'PUT' && response.status === 400 && /already present/i.test(response.text())
+  if (response.status === 201 || response.status === 204 || alreadyPresent || (method === 'DELETE' && response.status === 404)) return response
+  throw statusError(options, method, path, response, writeHint(options, response.status))
+}
+
+function writeHint(options: PiholeV6Options, status: number): string | undefined {
+  if (status === 403) return `an app password may not change the config: set webserver.api.app_sudo = true on the Pi-hole, or put the admin password in ${options.configKey}.password`
+  if (status === 401) return `the session was refused; check ${options.configKey}.password`
+  if (status === 404) return 'this Pi-hole has no dns.hosts/dns.cnameRecords item API: is it older than v6.0?'
+  return undefined
+}

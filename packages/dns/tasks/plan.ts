@@ -1,0 +1,4 @@
+import { processIo } from '@homelab/core'
+import { runDnsTask } from '../src/index.js'
+
+process.exitCode = await runDnsTask('plan', processIo())

@@ -1,0 +1,99 @@
+import { Resolver } from 'node:dns/promises'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { detachedProcessState, logTail, startDetached, stopDetached, type DetachedProcessSpec } from '../detached-process.js'
+import { LabStateError } from '../errors/lab-state-error.js'
+import { processFiles } from '../lab-paths.js'
+import { cnameConfText, hostsFileText, type PiholeRecords } from './pihole-record-store.js'
+
+export const DNSMASQ = '/usr/sbin/dnsmasq'
+
+export type DnsmasqOptions = { stateDir: string; address: string; port: number }
+
+export type DnsmasqFiles = { hostsFile: string; cnameFile: string }
+
+export function dnsmasqFiles(stateDir: string): DnsmasqFiles {
+  return { hostsFile: join(stateDir, 'hosts'), cnameFile: join(stateDir, 'cnames.conf') }
+}
+
+/**
+ * Pi-hole's resolver is a dnsmasq fork: A records come from a hosts file that a SIGHUP re-reads, CNAMEs from `cname=`
+ * lines that are only read at start (FTL restarts itself for them; so do we). `--user=root` keeps the re-read working
+ * in a state folder only root can read; the argv holds no secret.
+ */
+export function dnsmasqSpec(options: DnsmasqOptions): DetachedProcessSpec {
+  const { hostsFile, cnameFile } = dnsmasqFiles(options.stateDir)
+  const marker = `--addn-hosts=${hostsFile}`
+  const argv = [
+    DNSMASQ, '-k', `--port=${options.port}`, `--listen-address=${options.address}`, '--bind-interfaces', '--no-resolv', '--no-hosts',
+    marker, `--conf-file=${cnameFile}`, '--pid-file=', '--user=root', '--log-facility=-',
+  ]
+  return { name: 'dnsmasq', stateDir: options.stateDir, argv, marker }
+}
+
+export function writeDnsmasqFiles(stateDir: string, records: PiholeRecords, which: { hosts: boolean; cnames: boolean }): void {
+  const files = dnsmasqFiles(stateDir)
+  const write = (path: string, text: string) => {
+    writeFileSync(`${path}.tmp`, text)
+    renameSync(`${path}.tmp`, path)
+  }
+  if (which.hosts || !existsSync(files.hostsFile)) write(files.hostsFile, hostsFileText(records))
+  if (which.cnames || !existsSync(files.cnameFile)) write(files.cnameFile, cnameConfText(records))
+}
+
+/** Starts dnsmasq, first stopping one a crashed run left on the same folder, and waits until it answers. */
+export async function startDnsmasq(options: DnsmasqOptions): Promise<void> {
+  const spec = dnsmasqSpec(options)
+  await stopDetached(spec)
+  startDetached(spec)
+  await waitUntilAnswering(options, spec)
+}
+
+export const stopDnsmasq = (options: DnsmasqOptions) => stopDetached(dnsmasqSpec(options))
+
+export async function restartDnsmasq(options: DnsmasqOptions): Promise<void> {
+  await startDnsmasq(options)
+}
+
+/** SIGHUP re-reads addn-hosts; returns once the log shows the re-read, so a query right after sees the change. */
+export async function reloadDnsmasqHosts(options: DnsmasqOptions): Promise<void> {
+  const spec = dnsmasqSpec(options)
+  const state = detachedProcessState(spec)
+  if (!state.alive || state.pid === undefined) return startDnsmasq(options)
+  const { hostsFile } = dnsmasqFiles(options.stateDir)
+  const reads = () => countReads(state.logFile, hostsFile)
+  const before = reads()
+  process.kill(state.pid, 'SIGHUP')
+  for (const deadline = Date.now() + 3000; reads() === before; await sleep(20)) {
+    if (Date.now() > deadline) throw new LabStateError(`dnsmasq did not re-read ${hostsFile} after SIGHUP`, { path: state.logFile })
+  }
+}
+
+function countReads(logFile: string, hostsFile: string): number {
+  if (!existsSync(logFile)) return 0
+  return readFileSync(logFile, 'utf8').split(`read ${hostsFile} `).length - 1
+}
+
+async function waitUntilAnswering(options: DnsmasqOptions, spec: DetachedProcessSpec): Promise<void> {
+  const resolver = new Resolver({ timeout: 200, tries: 1 })
+  resolver.setServers([`${options.address}:${options.port}`])
+  for (const deadline = Date.now() + 5000; ; await sleep(50)) {
+    if (await answers(resolver)) return
+    if (!detachedProcessState(spec).alive || Date.now() > deadline) {
+      const { logFile } = processFiles(options.stateDir, spec.name)
+      throw new LabStateError(`dnsmasq on ${options.address}:${options.port} did not start:\n${logTail(logFile)}`, { path: logFile })
+    }
+  }
+}
+
+/** Any DNS answer, even REFUSED for an unknown name, means the server is up. */
+async function answers(resolver: Resolver): Promise<boolean> {
+  try {
+    await resolver.resolve4('probe.lab.invalid')
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code !== 'ECONNREFUSED' && code !== 'ETIMEOUT'
+  }
+}

@@ -1,0 +1,20 @@
+import { ftlError, type DoubleResponse } from './pihole-exchange.js'
+
+/** Which requests a fault hits: all by default. */
+export type FaultMatch = { method?: string; pathPrefix?: string }
+
+/**
+ * Trouble a test can switch on: an answer with this status instead of the real one, a request that is never answered,
+ * or no server at all (connection refused) until the fault is cleared.
+ */
+export type PiholeFault = ({ kind: 'status'; status: number } | { kind: 'hang' }) & { match?: FaultMatch } | { kind: 'down' }
+
+export const faultMatches = (fault: PiholeFault, method: string, path: string): boolean =>
+  fault.kind !== 'down' && (fault.match?.method === undefined || fault.match.method === method) && path.startsWith(fault.match?.pathPrefix ?? '')
+
+const FAULT_BODIES: Record<number, () => DoubleResponse> = {
+  401: () => ftlError(401, 'unauthorized', 'Unauthorized'),
+  429: () => ftlError(429, 'api_seats_exceeded', 'API seats exceeded', 'increase webserver.api.max_sessions'),
+}
+
+export const faultResponse = (status: number): DoubleResponse => FAULT_BODIES[status]?.() ?? ftlError(status, 'internal_error', 'Internal server error (lab fault)')
