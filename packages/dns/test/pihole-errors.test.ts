@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '@homelab/core'
+import { startPihole, type PiholeDouble } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { piholeConnector, PiholeError, type PiholeConnector } from '../src/index.js'
+
+type Ctx = { locked: PiholeDouble; tight: PiholeDouble; app: PiholeDouble; tls: PiholeDouble }
+const Errors = suite<Ctx>('Pi-hole errors a user can act on', {} as Ctx)
+
+const PASSWORD = 'errors-test password 9'
+const APP_PASSWORD = 'errors-test app password'
+const stateDir = () => mkdtempSync(join(tmpdir(), 'dns-errors-pihole-'))
+
+Errors.before(async (ctx) => {
+  ctx.locked = await startPihole({ stateDir: stateDir(), ip: '127.0.4.41', dnsPort: 1053, password: PASSWORD })
+  ctx.tight = await startPihole({ stateDir: stateDir(), ip: '127.0.4.42', dnsPort: 1053, password: PASSWORD, maxSessions: 1 })
+  ctx.app = await startPihole({ stateDir: stateDir(), ip: '127.0.4.43', dnsPort: 1053, password: PASSWORD, appPassword: APP_PASSWORD })
+  ctx.tls = await startPihole({ stateDir: stateDir(), ip: '127.0.4.44', dnsPort: 1053, https: true })
+})
+
+Errors.after(async (ctx) => {
+  for (const p of [ctx.locked, ctx.tight, ctx.app, ctx.tls]) await p?.stop()
+})
+
+/** A connector built from a real homelab.yaml parse, as the tasks build it. */
+function connector(pihole: Record<string, unknown>, timeoutMs = 2000): PiholeConnector {
+  const config = parseConfig(JSON.stringify({ dns: { piholes: [pihole] }, nodes: [] }), { sourceName: 'homelab.yaml', baseDir: tmpdir(), env: {} })
+  return piholeConnector({ pihole: config.dns.piholes[0]!, index: 0, timeoutMs, retries: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 } })
+}
+
+async function failure(work: () => Promise<unknown>): Promise<PiholeError> {
+  try {
+    await work()
+  } catch (error) {
+    assert.instance(error, PiholeError)
+    return error as PiholeError
+  }
+  return assert.unreachable('expected a PiholeError') as never
+}
+const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20))
+const list = (c: PiholeConnector) => c.withSession((s) => s.list())
+
+Errors('a wrong password: 401, naming the Pi-hole, the request and dns.piholes[0].password, never the password', async ({ locked }) => {
+  await nextSecond()
+  const wrong = 'not-the-password-123'
+  const error = await failure(() => list(connector({ url: locked.url, password: wrong })))
+  assert.match(error.message, /^Pi-hole http:\/\/127\.0\.4\.41: POST \/api\/auth → 401 wrong password \(password incorrect\); check dns\.piholes\[0\]\.password$/)
+  assert.is(error.status, 401)
+  assert.not.ok(error.message.includes(wrong))
+  const none = await failure(() => list(connector({ url: locked.url })))
+  assert.match(none.message, /this Pi-hole has a password: set dns\.piholes\[0\]\.password/)
+})
+
+Errors('all seats taken: 429 api_seats_exceeded says to raise webserver.api.max_sessions', async ({ tight }) => {
+  await nextSecond()
+  const holder = await fetch(`${tight.url}/api/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })
+  const sid = ((await holder.json()) as { session: { sid: string } }).session.sid
+  const error = await failure(() => list(connector({ url: tight.url, password: PASSWORD })))
+  assert.match(error.message, /POST \/api\/auth → 429 \(api_seats_exceeded: API seats exceeded; increase webserver\.api\.max_sessions\); every API seat is taken: raise webserver\.api\.max_sessions/)
+  await fetch(`${tight.url}/api/auth`, { method: 'DELETE', headers: { 'X-FTL-SID': sid } })
+})
+
+Errors('the login rate limit (429 rate_limiting) is waited out and retried once', async ({ locked }) => {
+  await nextSecond()
+  for (let i = 0; i < 3; i++) await fetch(`${locked.url}/api/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'x' }) })
+  locked.requests.reset()
+  const entries = await list(connector({ url: locked.url, password: PASSWORD }))
+  assert.ok(Array.isArray(entries))
+  assert.equal(locked.requests.entries.filter((e) => e.path === '/api/auth' && e.method === 'POST').map((e) => e.status), [429, 200])
+  assert.is(locked.sessions.open, 0)
+})
+
+Errors('an app password without app_sudo: 403 on the write, naming app_sudo; the session is still closed', async ({ app }) => {
+  await nextSecond()
+  const c = connector({ url: app.url, password: APP_PASSWORD })
+  const error = await failure(() => c.withSession((s) => s.add({ type: 'A', name: 'x.homelab.local', ip: '127.0.2.1' })))
+  assert.match(error.message, /PUT \/api\/config\/dns\/hosts\/127\.0\.2\.1%20x\.homelab\.local → 403 \(forbidden: Unable to change configuration \(read-only\)/)
+  assert.match(error.message, /set webserver\.api\.app_sudo = true/)
+  assert.is(app.sessions.open, 0)
+  assert.is(app.sessions.closed, app.sessions.opened)
+})
+
+Errors('a 500 names the request and status after the retries; the session is closed', async ({ locked }) => {
+  await nextSecond()
+  await locked.setFault({ kind: 'status', status: 500, match: { method: 'GET', pathPrefix: '/api/config' } })
+  try {
+    const error = await failure(() => list(connector({ url: locked.url, password: PASSWORD })))
+    assert.match(error.message, /^Pi-hole http:\/\/127\.0\.4\.41: GET \/api\/config\/dns\/hosts → 500 Internal Server Error \(after 2 attempts\)/)
+    assert.is(locked.sessions.open, 0)
+  } finally {
+    await locked.setFault(undefined)
+  }
+})
+
+Errors('a Pi-hole that never answers: timed out, naming the request', async ({ locked }) => {
+  await locked.setFault({ kind: 'hang' })
+  try {
+    const error = await failure(() => list(connector({ url: locked.url, password: PASSWORD, version: 'v6' }, 300)))
+    assert.match(error.message, /Pi-hole http:\/\/127\.0\.4\.41: POST \/api\/auth → timed out after 300 ms/)
+  } finally {
+    await locked.setFault(undefined)
+  }
+})
+
+Errors("HTTPS with the Pi-hole's own certificate: refused by default, trusted with its CA, or knowingly unchecked", async ({ tls }) => {
+  const error = await failure(() => list(connector({ url: tls.url })))
+  assert.match(error.message, /TLS verification failed/)
+  assert.match(error.message, /set dns\.piholes\[0\]\.ca \(or caFile\) to it, or, knowingly, dns\.piholes\[0\]\.insecureSkipTlsVerify: true/)
+  assert.ok(Array.isArray(await list(connector({ url: tls.url, ca: tls.caPem }))))
+  assert.ok(Array.isArray(await list(connector({ url: tls.url, insecureSkipTlsVerify: true }))))
+  assert.equal(tls.validationFailures, [])
+})
+
+Errors.run()
