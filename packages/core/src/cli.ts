@@ -39,9 +39,9 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const
  * The one place where a task's outcome becomes an exit code: 0 done, 1 a step failed, 2 bad config or usage.
  * Everything else a task prints goes through the reporter, so secrets are scrubbed on the way out.
  */
-export async function runTask<O extends ParseArgsConfig['options']>(
+export async function runTask<O extends NonNullable<ParseArgsConfig['options']>>(
   spec: { name: string; usage: string; options: O },
-  main: (ctx: TaskContext<ReturnType<typeof parseFlags<O>>['flags']>) => Promise<TaskOutcome>,
+  main: (ctx: TaskContext<ParsedFlags<O>>) => Promise<TaskOutcome>,
   io: TaskIo,
 ): Promise<number> {
   const wantsJson = io.argv.includes('--json')
@@ -68,8 +68,11 @@ export async function runTask<O extends ParseArgsConfig['options']>(
   }
 }
 
-function parseFlags<O extends ParseArgsConfig['options']>(options: O, argv: readonly string[]) {
-  const { values, positionals } = parseArgs({ args: [...argv], options: options ?? {}, allowPositionals: true, strict: true })
+/** The flag values parseArgs gives for these options: `--adopt` declared boolean is typed boolean. */
+export type ParsedFlags<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']
+
+function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(options: O, argv: readonly string[]): { flags: ParsedFlags<O>; positionals: string[] } {
+  const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
   return { flags: values, positionals }
 }
 

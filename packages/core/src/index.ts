@@ -14,7 +14,7 @@ export { createKubeClient, toKubeError, parseConflicts, NO_KIND, type KubeClient
 export { applyStep, planApply, describeApplyChange, withManagedByLabel, MANAGED_BY, type ApplyChange, type ApplySnapshot, type ApplyStepOptions } from './kube/apply-step.js'
 export { waitFor, type WaitOptions } from './kube/wait-for.js'
 export { resolveSecretValues, type ResolvedSecrets, type SecretValueSpec } from './kube/generated-secrets.js'
-export { runTask, processIo, COMMON_FLAGS, EXIT, UsageError, type TaskIo, type TaskContext, type TaskOutcome } from './cli.js'
+export { runTask, processIo, COMMON_FLAGS, EXIT, UsageError, type ParsedFlags, type TaskIo, type TaskContext, type TaskOutcome } from './cli.js'
 export { loadConfig, parseConfig, resolveConfigFile, EXAMPLE_CONFIG_PATH, CONFIG_FILE_NAME, type LoadConfigOptions, type ParseConfigOptions, type Env } from './config/load-config.js'
 export { buildConfigSchema, type HomelabConfig, type HomelabConfigInput } from './config/config-schema.js'
 export { configJsonSchema } from './config/config-json-schema.js'
