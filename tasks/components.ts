@@ -1,5 +1,6 @@
 import { toolNamespace, type Component } from '@homelab/core'
 import { dns } from '@homelab/dns'
+import { localstack } from '@homelab/localstack'
 
 /** Every component, in bootstrap order (the order turbo's dependsOn also encodes). */
-export const COMPONENTS: readonly Component[] = [toolNamespace, dns]
+export const COMPONENTS: readonly Component[] = [toolNamespace, dns, localstack]

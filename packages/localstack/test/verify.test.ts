@@ -17,10 +17,10 @@ const config = testConfig()
 // The double gets the environment the rendered Deployment gives the container.
 const deploymentEnv = () => Object.fromEntries(localstackEnv(config.localstack).map((e) => [e.name, e.value ?? '']))
 
-async function startAll(ctx: Ctx) {
+async function startAll(ctx: Ctx, lambdaExecution: 'in-process' | 'unavailable' = 'in-process') {
   ctx.stateDir = mkdtempSync(join(tmpdir(), 'localstack-double-'))
-  ctx.double = await startLocalstackDouble({ stateDir: ctx.stateDir, ip: '127.0.3.2', port: 0, env: deploymentEnv() })
-  ctx.front = await startTlsFront({ ip: '127.0.3.1', host: HOST, upstream: ctx.double.url })
+  ctx.double = await startLocalstackDouble({ stateDir: ctx.stateDir, ip: '127.0.5.2', port: 0, env: deploymentEnv(), lambdaExecution })
+  ctx.front = await startTlsFront({ ip: '127.0.5.1', host: HOST, upstream: ctx.double.url })
   ctx.endpoint = { url: `https://${HOST}:${ctx.front.port}`, connectTo: ctx.front.ip, ca: ctx.front.caPem }
 }
 
@@ -39,7 +39,7 @@ async function verify(ctx: Ctx): Promise<RunResult & { text: string }> {
 
 const statusOf = (result: RunResult, step: string) => result.results.find((r) => r.step === step)?.status
 
-Verify.before.each(startAll)
+Verify.before.each((ctx) => startAll(ctx))
 Verify.after.each(stopAll)
 
 Verify('verify passes health and all five services through the TLS host; persistence is skipped in community mode', async (ctx) => {
@@ -58,6 +58,15 @@ Verify('a stopped DynamoDB emulator fails the dynamodb step by name while the ot
   assert.match(result.text, /failed\s+localstack dynamodb\n\s+LocalStack at localstack\.homelab\.local: dynamodb is error/)
   for (const service of ['s3', 'sqs', 'sns', 'lambda']) assert.is(statusOf(result, `localstack ${service}`), 'ok', `${service}:\n${result.text}`)
   assert.is(result.failed, 1)
+})
+
+Verify('without a Docker engine the lambda step fails with LocalStack\'s reason, and only that step', async (ctx) => {
+  await stopAll(ctx)
+  await startAll(ctx, 'unavailable')
+  const result = await verify(ctx)
+  assert.is(statusOf(result, 'localstack lambda'), 'failed')
+  assert.match(result.text, /execution is unavailable \(Docker not available in the LocalStack container/)
+  assert.is(result.failed, 1, result.text)
 })
 
 Verify.run()

@@ -1,0 +1,95 @@
+import { createReporter, openToolContext, runSteps, type RunResult, type ToolContext } from '@homelab/core'
+import { labOptionsFromEnv, useLab } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { localstackBootstrapSteps } from '../src/index.js'
+import { writeTestConfig } from './lab-config.js'
+
+type Ctx = { kubeconfig: string; namespaces: string[] }
+const Bootstrap = suite<Ctx>('localstack bootstrap against the lab API server', { kubeconfig: '', namespaces: [] })
+
+const TOKEN = 'ls-bootstrap-test-token-51d0e2'
+
+function context(ctx: Ctx, localstack: Record<string, unknown>): { tool: ToolContext; output: () => string } {
+  let text = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (text += s) } })
+  const config = writeTestConfig(localstack, { kubernetes: { kubeconfig: ctx.kubeconfig } })
+  const tool = openToolContext({ flags: { config }, reporter, env: {}, cwd: process.cwd(), signal: new AbortController().signal })
+  return { tool, output: () => text }
+}
+
+/* The lab has no kubelet for this test to rely on: the wait for an available Deployment is left out, and tested pure. */
+async function bootstrap(tool: ToolContext): Promise<RunResult> {
+  const steps = localstackBootstrapSteps(tool).filter((s) => s.name !== 'localstack ready')
+  return runSteps(steps, { title: 'localstack', plan: false, reporter: tool.reporter, concurrency: 4 })
+}
+
+const namespace = (ctx: Ctx, label: string) => {
+  const name = `localstack-${label}-${Date.now().toString(36)}`
+  ctx.namespaces.push(name)
+  return name
+}
+
+Bootstrap.before(async (ctx) => {
+  ctx.kubeconfig = (await useLab(labOptionsFromEnv(process.env))).kubeconfigPath
+})
+
+Bootstrap.after(async (ctx) => {
+  const { tool } = context(ctx, {})
+  // The lab runs no namespace controller: a deleted namespace keeps its objects, and the lab kubelet their pods.
+  for (const name of ctx.namespaces) {
+    await tool.kube().delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: name, name: 'localstack' })
+    await tool.kube().delete({ apiVersion: 'v1', kind: 'Namespace', name })
+  }
+})
+
+Bootstrap('a second bootstrap reports changed=0 and moves no resourceVersion', async (ctx) => {
+  const { tool, output } = context(ctx, { namespace: namespace(ctx, 'twice') })
+  const first = await bootstrap(tool)
+  assert.is(first.failed, 0, output())
+  assert.ok(first.changed >= 6, output())
+  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: tool.config.localstack.namespace, name: 'localstack' }
+  const before = (await tool.kube().get(ref))?.metadata.resourceVersion
+  const second = await bootstrap(tool)
+  assert.is(second.changed, 0, output())
+  assert.is(second.failed, 0, output())
+  assert.is((await tool.kube().get(ref))?.metadata.resourceVersion, before)
+  assert.match(output(), /skipped\s+localstack health probe: no localstack.probe.blackboxExporter configured/)
+})
+
+Bootstrap('community mode says once that 4.14.0 gets no updates and how to switch', async (ctx) => {
+  const { tool, output } = context(ctx, { namespace: namespace(ctx, 'notice') })
+  await bootstrap(tool)
+  assert.is(output().match(/gets no more updates/g)?.length, 1)
+  assert.match(output(), /localstack\.edition: token/)
+})
+
+Bootstrap('token mode stores the token in a Secret, the pod reads it by secretKeyRef, and the output never shows it', async (ctx) => {
+  const { tool, output } = context(ctx, { namespace: namespace(ctx, 'token'), edition: 'token', image: 'localstack/localstack:2026.07.0', authToken: TOKEN })
+  const first = await bootstrap(tool)
+  const second = await bootstrap(tool)
+  assert.is(first.failed, 0, output())
+  assert.is(second.changed, 0, output())
+  const ns = tool.config.localstack.namespace
+  const deployment = await tool.kube().get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'localstack' })
+  const env = (deployment?.['spec'] as { template: { spec: { containers: { name: string; env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env
+  const token = JSON.parse(JSON.stringify(env.find((e) => e.name === 'LOCALSTACK_AUTH_TOKEN')))
+  assert.equal(token, { name: 'LOCALSTACK_AUTH_TOKEN', valueFrom: { secretKeyRef: { key: 'token', name: 'localstack-auth-token' } } })
+  assert.not.ok(JSON.stringify(deployment).includes(TOKEN))
+  const secret = await tool.kube().get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-auth-token' })
+  assert.is(Buffer.from((secret?.['data'] as { token: string }).token, 'base64').toString(), TOKEN)
+  assert.not.ok(output().includes(TOKEN), 'the token must never be printed')
+  assert.not.ok(output().includes(Buffer.from(TOKEN).toString('base64')), 'nor its base64')
+})
+
+Bootstrap('token mode without a token fails the edition step with the reason and applies nothing', async (ctx) => {
+  const name = namespace(ctx, 'notoken')
+  const { tool, output } = context(ctx, { namespace: name, edition: 'token', image: 'localstack/localstack:2026.07.0' })
+  const result = await bootstrap(tool)
+  assert.is(result.results.find((r) => r.step === 'localstack edition')?.status, 'failed')
+  assert.match(output(), /no auth token is configured.*localstack\.authToken/s)
+  assert.is(result.changed, 0)
+  assert.is(await tool.kube().get({ apiVersion: 'v1', kind: 'Namespace', name }), undefined)
+})
+
+Bootstrap.run()
