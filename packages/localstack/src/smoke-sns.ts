@@ -3,14 +3,10 @@ import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueA
 import { awsCall, expectThat, withResources, type SmokeRun } from './smoke-run.js'
 import { receiveMatching } from './smoke-sqs.js'
 
-/** The SNS envelope's Message, or the raw body when it is not an envelope. */
+/** The SNS envelope's Message; with raw delivery the body is the message itself (never JSON in this check). */
 function deliveredMessage(body: string | undefined): string | undefined {
-  try {
-    return (JSON.parse(body ?? '') as { Message?: string }).Message
-  } catch {
-    // Not JSON: raw delivery, the body is the message itself.
-    return body
-  }
+  if (body === undefined || !body.trimStart().startsWith('{')) return body
+  return (JSON.parse(body) as { Message?: string }).Message
 }
 
 /** Topic → SQS subscription → publish → the message arrives in the queue → unsubscribe and delete both. */

@@ -69,4 +69,21 @@ Verify('without a Docker engine the lambda step fails with LocalStack\'s reason,
   assert.is(result.failed, 1, result.text)
 })
 
+Verify('with a token, health expects the CalVer pin and persistence passes only when the licence is active', async (ctx) => {
+  await stopAll(ctx)
+  const tokenConfig = testConfig({ edition: 'token', image: 'localstack/localstack:2026.07.0', authToken: 'ls-verify-test-token-93be' })
+  const env = { ...Object.fromEntries(localstackEnv(tokenConfig.localstack).map((e) => [e.name, e.value ?? ''])), LOCALSTACK_AUTH_TOKEN: 'ls-verify-test-token-93be' }
+  ctx.stateDir = mkdtempSync(join(tmpdir(), 'localstack-double-'))
+  ctx.double = await startLocalstackDouble({ stateDir: ctx.stateDir, ip: '127.0.5.2', port: 0, env, version: '2026.07.0' })
+  ctx.front = await startTlsFront({ ip: '127.0.5.1', host: HOST, upstream: ctx.double.url })
+  ctx.endpoint = { url: `https://${HOST}:${ctx.front.port}`, connectTo: ctx.front.ip, ca: ctx.front.caPem }
+  let text = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (text += s) } })
+  const steps = localstackVerifySteps(tokenConfig, async () => ctx.endpoint, { timeoutMs: 20_000 }).filter((s) => ['localstack health', 'localstack persistence'].includes(s.name))
+  const result = await runSteps(steps, { title: 'localstack verify', plan: false, reporter })
+  assert.is(statusOf(result, 'localstack health'), 'ok', text)
+  assert.is(statusOf(result, 'localstack persistence'), 'ok', text)
+  assert.not.ok(text.includes('ls-verify-test-token-93be'))
+})
+
 Verify.run()
