@@ -1,0 +1,89 @@
+import { describeRef, HomelabError, refOf, type HomelabConfig, type KubeClient, type KubeObject, type Step } from '@homelab/core'
+import { applyIgnoringStatus } from './apply-ignoring-status.js'
+import { pvcStep } from './pvc-step.js'
+import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
+import type { RegistryCredentials } from './registry-credentials.js'
+import type { RegistryObjects } from './render-registry-objects.js'
+
+export type RegistryStepOptions = { force: boolean; timeouts: HomelabConfig['timeouts']; caNamespace: string }
+
+const stepName = (object: KubeObject) => `apply ${describeRef(refOf(object))}`
+
+/**
+ * The registry's steps in dependency order: namespace → secrets and config → workloads; CA chain → certificates →
+ * routes; then waits. `needs` lets independent objects go in parallel while a failure skips only what depends on it.
+ */
+export function registrySteps(kube: KubeClient, objects: RegistryObjects, credentials: RegistryCredentials, options: RegistryStepOptions): Step[] {
+  const { force } = options
+  const apply = (object: KubeObject, needs: KubeObject[] = [], extra: { skipWhenKindMissing?: string } = {}) =>
+    applyIgnoringStatus(kube, object, { force, needs: needs.map(stepName), ...extra })
+  const { namespace: ns, caChain, ui } = objects
+  const issuerNeeds = caChain ? [caChain.caIssuer] : []
+  const steps: Step[] = [
+    apply(ns),
+    apply(credentials.credentialsSecret, [ns]),
+    apply(credentials.httpSecret, [ns]),
+    apply(credentials.htpasswdSecret, [ns]),
+    apply(objects.configMap, [ns]),
+    pvcStep(kube, objects.pvc, { force, needs: [stepName(ns)] }),
+    apply(objects.deployment, [ns, objects.configMap, credentials.httpSecret, credentials.htpasswdSecret, objects.pvc]),
+    apply(objects.service, [ns]),
+    ...(caChain
+      ? [apply(caChain.selfSignedIssuer), rootCertificateStep(kube, caChain, options), apply(caChain.caIssuer, [caChain.rootCertificate])]
+      : []),
+    apply(objects.certificate, [ns, ...issuerNeeds]),
+    apply(objects.route, [objects.certificate, objects.service]),
+    ...(ui
+      ? [
+          apply(ui.deployment, [ns]),
+          apply(ui.service, [ns]),
+          apply(ui.certificate, [ns, ...issuerNeeds]),
+          apply(ui.route, [ui.certificate, ui.service, objects.service]),
+        ]
+      : []),
+    ...(objects.serviceMonitor
+      ? [apply(objects.serviceMonitor, [ns, objects.service], { skipWhenKindMissing: 'the ServiceMonitor CRD is not installed (no Prometheus operator); metrics are still served on :5001' })]
+      : []),
+    apply(objects.localRegistryHosting),
+  ]
+  return [...steps, ...readinessSteps(kube, objects, options)]
+}
+
+/** The root CA lives in cert-manager's namespace, which this tool must not create or label: it belongs to cert-manager. */
+function rootCertificateStep(kube: KubeClient, caChain: NonNullable<RegistryObjects['caChain']>, options: RegistryStepOptions): Step {
+  const inner = applyIgnoringStatus(kube, caChain.rootCertificate, { force: options.force, needs: [stepName(caChain.selfSignedIssuer)] })
+  return {
+    ...inner,
+    check: async (ctx) => {
+      if (!(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: options.caNamespace }))) {
+        throw new HomelabError(`namespace ${options.caNamespace} does not exist, so the root CA certificate has nowhere to live`, {
+          host: kube.server,
+          key: 'tls.ca.namespace',
+          hint: `install cert-manager first (it creates ${options.caNamespace}), or point tls.ca.namespace at cert-manager's namespace`,
+        })
+      }
+      return inner.check(ctx)
+    },
+  }
+}
+
+function readinessSteps(kube: KubeClient, objects: RegistryObjects, options: RegistryStepOptions): Step[] {
+  const certificates = [...(objects.caChain ? [objects.caChain.rootCertificate] : []), objects.certificate, ...(objects.ui ? [objects.ui.certificate] : [])]
+  const deployments = [objects.deployment, ...(objects.ui ? [objects.ui.deployment] : [])]
+  return [
+    waitStep(kube, certificates.map(refOf), certificateReadiness, {
+      name: 'wait for the registry certificates to be Ready',
+      needs: certificates.map(stepName),
+      timeout: options.timeouts.certificate,
+      hint: 'check cert-manager: kubectl describe certificate -A (tls.mode, tls.issuer); raise timeouts.certificate if it is only slow',
+    }),
+    ...deployments.map((deployment) =>
+      waitStep(kube, [refOf(deployment)], deploymentReadiness, {
+        name: `wait for ${describeRef(refOf(deployment))} to be available`,
+        needs: [stepName(deployment)],
+        timeout: options.timeouts.rollout,
+        hint: `check the pod: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}; raise timeouts.rollout if it is only slow`,
+      }),
+    ),
+  ]
+}

@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Secret } from '@homelab/core'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { hashPassword, parseHtpasswd, renderHtpasswd } from '../src/index.js'
+
+const Htpasswd = suite('htpasswd')
+// Cost 4 keeps these tests fast; the production cost (10) is exercised by the bootstrap tests.
+const COST = 4
+const user = (name: string, password: string) => ({ name, password: new Secret(password) })
+const lines = (text: string) => text.trimEnd().split('\n')
+
+/** Apache's own check, with the password on stdin (-i) so it is never on a command line. */
+function apacheVerifies(text: string, name: string, password: string): boolean {
+  const file = join(mkdtempSync(join(tmpdir(), 'htpasswd-')), 'htpasswd')
+  writeFileSync(file, text, { mode: 0o600 })
+  return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
+}
+
+Htpasswd('lines are name:$2y$10$… in config order, one per user', async () => {
+  const text = await renderHtpasswd([user('zed', 'pw-zed-1'), user('admin', 'pw-admin-1')], undefined)
+  assert.equal(lines(text).map((l) => l.split(':')[0]), ['zed', 'admin'])
+  assert.ok(lines(text).every((l) => /^[a-z]+:\$2y\$10\$[./A-Za-z0-9]{53}$/.test(l)))
+  assert.ok(text.endsWith('\n'))
+})
+
+Htpasswd('an unchanged password keeps its exact line, so a re-render is byte-identical', async () => {
+  const users = [user('admin', 'same-pw-1'), user('ci', 'same-pw-2')]
+  const first = await renderHtpasswd(users, undefined, COST)
+  const second = await renderHtpasswd(users, first, COST)
+  assert.is(second, first)
+})
+
+Htpasswd('a changed password changes exactly that user\'s line', async () => {
+  const first = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'old-c'), user('bot', 'old-b')], undefined, COST)
+  const second = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'new-c'), user('bot', 'old-b')], first, COST)
+  const [a, b] = [lines(first), lines(second)]
+  assert.equal(a.map((l, i) => l === b[i]), [true, false, true])
+  assert.ok(apacheVerifies(second, 'ci', 'new-c'))
+  assert.not.ok(apacheVerifies(second, 'ci', 'old-c'))
+})
+
+Htpasswd('a removed user\'s line goes and the others stay as they were', async () => {
+  const first = await renderHtpasswd([user('admin', 'a-pw'), user('ci', 'c-pw')], undefined, COST)
+  const second = await renderHtpasswd([user('admin', 'a-pw')], first, COST)
+  assert.equal(lines(second), [lines(first)[0]])
+})
+
+Htpasswd('a non-bcrypt line (apr1) is replaced: the registry only accepts bcrypt', async () => {
+  const apr1 = 'admin:$apr1$abcdefgh$0123456789012345678901\n'
+  const text = await renderHtpasswd([user('admin', 'pw-apr')], apr1, COST)
+  assert.match(text, /^admin:\$2y\$/)
+})
+
+Htpasswd('Apache htpasswd -v agrees with every line, and rejects a wrong password', async () => {
+  const users = [user('admin', 'Sp3cial:chars $and spaces'), user('ci', 'plain-pw')]
+  const text = await renderHtpasswd(users, undefined)
+  for (const u of users) assert.ok(apacheVerifies(text, u.name, u.password.reveal()), u.name)
+  assert.not.ok(apacheVerifies(text, 'admin', 'wrong'))
+})
+
+Htpasswd('parse keeps each user\'s first line exactly and ignores blank or malformed lines', () => {
+  const parsed = parseHtpasswd('admin:$2y$04$x\n\nnocolon\nci:$2y$04$y\nadmin:$2y$04$dup\n')
+  assert.equal([...parsed.entries()], [['admin', 'admin:$2y$04$x'], ['ci', 'ci:$2y$04$y']])
+})
+
+Htpasswd('hashes use the $2y$ prefix Apache writes', async () => {
+  assert.match(await hashPassword(new Secret('x-pw'), COST), /^\$2y\$04\$/)
+})
+
+Htpasswd.run()
