@@ -266,6 +266,18 @@ export async function seedK3sObjects(options: SeedOptions): Promise<void> {
       .catch((error: unknown) => { throw kubeApiFailure({ action: 'apply', object: `${object.kind} ${object.metadata?.name}`, server }, error) })
   }
   await setLoadBalancerIp(core, server, options.traefikIp ?? DEFAULT_TRAEFIK_IP)
+  await ensureNamespace(core, server, 'cert-manager')
+}
+
+/**
+ * Clusters that run cert-manager have its namespace (the CA issuer's Secret lives there). Created only when missing,
+ * never applied: a server-side apply under the tool's field manager would strip labels the tool sets on it.
+ */
+async function ensureNamespace(core: CoreV1Api, server: string, name: string): Promise<void> {
+  const list = await core.listNamespace().catch((error: unknown) => { throw kubeApiFailure({ action: 'list', object: 'Namespaces', server }, error) })
+  if (list.items.some((ns) => ns.metadata?.name === name)) return
+  await core.createNamespace({ body: { metadata: { name } } })
+    .catch((error: unknown) => { throw kubeApiFailure({ action: 'create', object: `Namespace ${name}`, server }, error) })
 }
 
 async function setLoadBalancerIp(core: CoreV1Api, server: string, ip: string): Promise<void> {

@@ -5,6 +5,8 @@ import {
 } from './api-server.js'
 import { applyCrds, listCrds, type CrdState } from './crds.js'
 import { ensureDebianPackages, LAB_DEBIAN_PACKAGES } from './debian-packages.js'
+import { DEFAULT_TRAEFIK_IP } from './api-server.js'
+import { ensureLabController, labControllerStatus, stopLabController, type LabControllerStatus } from './controller/lab-controller-process.js'
 import { ensureKubeApiserver } from './kube-apiserver-build.js'
 import { labPaths, type LabPathOptions } from './lab-paths.js'
 import { withLockFile } from './lock-file.js'
@@ -21,7 +23,7 @@ export type LabHandle = ApiServerHandle
 
 export type LabUpResult = LabHandle & { started: string[]; builtKubeApiserver: boolean; installedPackages: string[] }
 
-export type LabStatus = ApiServerStatus & { crds: CrdState[] }
+export type LabStatus = ApiServerStatus & { crds: CrdState[]; controller: LabControllerStatus }
 
 /**
  * Lab options from an environment (`HOMELAB_LAB_CACHE`, `HOMELAB_LAB_DIR`, `HOMELAB_LAB_TRAEFIK_IP`). Takes the
@@ -56,6 +58,7 @@ export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
     await applyCrds({ kubeConfig, onProgress })
     await seedK3sObjects({ kubeConfig, traefikIp: options.traefikIp })
     if (!existsSync(paths.seeded)) writeFileSync(paths.seeded, `${new Date().toISOString()}\n`)
+    if (await ensureLabController(paths.stateDir, options.traefikIp ?? DEFAULT_TRAEFIK_IP)) result.started.push('lab-controller')
     return result
   }, { onWait })
   return { ...handle, started, builtKubeApiserver: binary.built, installedPackages: installed }
@@ -64,8 +67,10 @@ export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
 /** Stops the lab's own processes and deletes its state folder; the build cache stays. */
 export async function labDown(options: LabPathOptions = {}): Promise<{ stateDir: string; stopped: string[] }> {
   const paths = labPaths(options)
+  // The controller and its pods first: they talk to the API server and live in the state folder.
+  const controllerStopped = existsSync(paths.marker) ? await stopLabController(paths.stateDir) : []
   const { stopped } = await stopApiServer(paths.stateDir, paths.kubeApiserver)
-  return { stateDir: paths.stateDir, stopped }
+  return { stateDir: paths.stateDir, stopped: [...controllerStopped, ...stopped] }
 }
 
 /** Each process, readiness, and (when ready) the CRDs the server has. */
@@ -73,7 +78,7 @@ export async function labStatus(options: LabPathOptions = {}): Promise<LabStatus
   const paths = labPaths(options)
   const status = await apiServerStatus(paths.stateDir, paths.kubeApiserver)
   const crds = status.ready ? await listCrds(labKubeConfig({ kubeconfigPath: paths.kubeconfig })) : []
-  return { ...status, crds }
+  return { ...status, crds, controller: labControllerStatus(paths.stateDir) }
 }
 
 const shellQuote = (value: string) => (/^[\w./:@-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`)
@@ -90,7 +95,13 @@ export function labEnv(options: LabPathOptions = {}): string[] {
  */
 export async function useLab(options: LabOptions = {}): Promise<LabHandle> {
   const paths = labPaths(options)
-  if (existsSync(paths.seeded) && (await apiServerStatus(paths.stateDir, paths.kubeApiserver)).ready) return apiServerHandle(paths.stateDir)
+  if (existsSync(paths.seeded) && (await apiServerStatus(paths.stateDir, paths.kubeApiserver)).ready) {
+    // Under the up lock: two test files starting the controller at once would race for the Traefik port.
+    if (!labControllerStatus(paths.stateDir).controller.alive) {
+      await withLockFile(paths.upLock, () => ensureLabController(paths.stateDir, options.traefikIp ?? DEFAULT_TRAEFIK_IP))
+    }
+    return apiServerHandle(paths.stateDir)
+  }
   const { started: _started, builtKubeApiserver: _built, installedPackages: _installed, ...handle } = await labUp(options)
   return handle
 }

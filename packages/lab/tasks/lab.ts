@@ -43,6 +43,12 @@ async function status(options: LabOptions): Promise<number> {
   for (const p of result.processes) console.log(`${p.name.padEnd(15)} ${p.alive ? `running  pid ${p.pid}` : 'stopped'}  log ${p.logFile}`)
   console.log(`${'readyz'.padEnd(15)} ${result.ready ? 'ok' : 'not ready'}  ${result.server}`)
   if (result.ready) console.log(`${'crds'.padEnd(15)} ${result.crds.filter((c) => c.established).length}/${result.crds.length} established`)
+  const { controller, pods } = result.controller
+  console.log(`${controller.name.padEnd(15)} ${controller.alive ? `running  pid ${controller.pid}` : 'stopped'}  log ${controller.logFile}`)
+  for (const pod of pods) {
+    const where = pod.podIp ? ` on ${pod.podIp}` : ''
+    console.log(`  ${pod.kind} ${pod.namespace}/${pod.name}${where}: ${pod.alive ? `running  pid ${pod.pid}` : 'stopped'}  log ${pod.logFile}`)
+  }
   return result.ready ? 0 : 1
 }
 
