@@ -15,6 +15,8 @@ import {
   useLab, writeRegistryAuthFile, type LabHandle,
 } from '../src/index.js'
 import { KubeRestClient } from '../src/controller/kube-rest-client.js'
+import { matchRoute } from '../src/controller/traefik-routes.js'
+import { parseRule } from '../src/controller/traefik-rules.js'
 import { podPaths } from '../src/controller/controller-paths.js'
 import { startPod } from '../src/controller/pod-process.js'
 import { stopLabController } from '../src/controller/lab-controller-process.js'
@@ -423,3 +425,29 @@ Down('stopLabController ends every process of a pod it started (shell and childr
 })
 
 Down.run()
+
+const Rules = suite('Traefik rules')
+
+const table = (rules: string[]) => ({
+  routes: rules.map((rule) => ({ name: rule, rule, priority: rule.length, tree: parseRule(rule), backend: undefined, namespace: 'ns', createdAt: '' }))
+    .sort((a, b) => b.priority - a.priority),
+})
+const ui = 'Host(`ui.lab`)'
+const uiV2 = 'Host(`ui.lab`) && PathPrefix(`/v2`)'
+const either = 'Host(`a.lab`) || Host(`b.lab`)'
+const routeCases: [string, string[], { host: string; path: string }, string | undefined][] = [
+  ['the longer rule wins: /v2 on the UI host goes to the PathPrefix route', [ui, uiV2], { host: 'ui.lab', path: '/v2/_catalog' }, uiV2],
+  ['the rest of the UI host goes to the Host route', [uiV2, ui], { host: 'ui.lab', path: '/' }, ui],
+  ['hosts match case-insensitively and without the port', [ui], { host: 'UI.lab:443', path: '/' }, ui],
+  ['|| matches either host', [either], { host: 'b.lab', path: '/x' }, either],
+  ['no rule for the host: Traefik 404', [ui, either], { host: 'c.lab', path: '/' }, undefined],
+]
+for (const [name, rules, request, expected] of routeCases) {
+  Rules(name, () => assert.is(matchRoute(table(rules), { ...request, method: 'GET' })?.rule, expected))
+}
+
+Rules('a matcher the lab does not play is refused with the rule in the message', () => {
+  assert.throws(() => parseRule('HostRegexp(`{x:.+}`)'), /HostRegexp.*not one the lab plays/)
+})
+
+Rules.run()

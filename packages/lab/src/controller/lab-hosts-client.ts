@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LabCommandError } from '../errors/lab-command-error.js'
@@ -68,5 +68,6 @@ export function writeRegistryAuthFile(path: string, registry: string, username: 
   const secret = typeof password === 'string' ? password : password.reveal()
   const auth = Buffer.from(`${username}:${secret}`).toString('base64')
   writeFileSync(path, `${JSON.stringify({ auths: { [registry]: { auth } } }, null, 2)}\n`, { mode: 0o600 })
+  chmodSync(path, 0o600) // the mode above applies only to a new file
   return path
 }
