@@ -40,6 +40,8 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
     name: 'node-trust',
     async bootstrap(ctx) {
       const nodes = trustNodes(ctx.config, ctx.acceptNewHostKeys)
+      // No nodes, nothing to trust: do not even ask the cluster for credentials that may not exist yet.
+      if (nodes.length === 0) return []
       const material = once<TrustMaterial>(() => readTrustMaterial(ctx.kube(), ctx.config))
       const files = readAhead(ctx, nodes)
       const rollout = new RestartRollout()
