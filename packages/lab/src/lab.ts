@@ -10,6 +10,7 @@ import { ensureLabController, labControllerStatus, stopLabController, type LabCo
 import { ensureKubeApiserver } from './kube-apiserver-build.js'
 import { labPaths, type LabPathOptions } from './lab-paths.js'
 import { withLockFile } from './lock-file.js'
+import { stopLabNodes } from './nodes/lab-nodes.js'
 import type { RunProgram } from './run-program.js'
 
 export type LabOptions = LabPathOptions & {
@@ -69,8 +70,10 @@ export async function labDown(options: LabPathOptions = {}): Promise<{ stateDir:
   const paths = labPaths(options)
   // The controller and its pods first: they talk to the API server and live in the state folder.
   const controllerStopped = existsSync(paths.marker) ? await stopLabController(paths.stateDir) : []
+  // Lab nodes (sshd + containerd) before the API server, so their Node objects can still be removed.
+  const nodesStopped = existsSync(paths.marker) ? await stopLabNodes(paths.stateDir) : []
   const { stopped } = await stopApiServer(paths.stateDir, paths.kubeApiserver)
-  return { stateDir: paths.stateDir, stopped: [...controllerStopped, ...stopped] }
+  return { stateDir: paths.stateDir, stopped: [...controllerStopped, ...nodesStopped, ...stopped] }
 }
 
 /** Each process, readiness, and (when ready) the CRDs the server has. */
