@@ -19,4 +19,3 @@ export { runUsersCommand, parseUsersCommand, passwordLocation, USERS_FLAGS, USER
 export { editConfigUsers, configUsersStep, writeFileAtomic, type UsersEdit } from './config-users-file.js'
 export { writePasswordFile } from './password-file.js'
 export { usersTask } from './users-task.js'
-export { applyIgnoringStatus } from './apply-ignoring-status.js'

@@ -1,5 +1,4 @@
-import { describeRef, refOf, Size, type ApplyStepOptions, type KubeClient, type KubeObject, type Step } from '@homelab/core'
-import { applyIgnoringStatus } from './apply-ignoring-status.js'
+import { describeRef, refOf, Size, type ApplyStepOptions, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { PvcMismatchError } from './errors/pvc-mismatch-error.js'
 
 type ClaimShape = { size: string | undefined; storageClass: string | undefined }
@@ -34,7 +33,7 @@ const MIGRATION_HINT =
  * anyway, and a grow on local-path cannot happen).
  */
 export function pvcStep(kube: KubeClient, pvc: KubeObject, options: ApplyStepOptions): Step {
-  const inner = applyIgnoringStatus(kube, pvc, options)
+  const inner = applyStep(kube, pvc, options)
   return {
     ...inner,
     check: async (ctx) => {

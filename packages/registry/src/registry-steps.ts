@@ -1,5 +1,4 @@
-import { describeRef, HomelabError, refOf, type HomelabConfig, type KubeClient, type KubeObject, type Step } from '@homelab/core'
-import { applyIgnoringStatus } from './apply-ignoring-status.js'
+import { describeRef, HomelabError, refOf, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
 import type { RegistryCredentials } from './registry-credentials.js'
@@ -16,7 +15,7 @@ const stepName = (object: KubeObject) => `apply ${describeRef(refOf(object))}`
 export function registrySteps(kube: KubeClient, objects: RegistryObjects, credentials: RegistryCredentials, options: RegistryStepOptions): Step[] {
   const { force } = options
   const apply = (object: KubeObject, needs: KubeObject[] = [], extra: { skipWhenKindMissing?: string } = {}) =>
-    applyIgnoringStatus(kube, object, { force, needs: needs.map(stepName), ...extra })
+    applyStep(kube, object, { force, needs: needs.map(stepName), ...extra })
   const { namespace: ns, caChain, ui } = objects
   const issuerNeeds = caChain ? [caChain.caIssuer] : []
   const steps: Step[] = [
@@ -51,7 +50,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
 
 /** The root CA lives in cert-manager's namespace, which this tool must not create or label: it belongs to cert-manager. */
 function rootCertificateStep(kube: KubeClient, caChain: NonNullable<RegistryObjects['caChain']>, options: RegistryStepOptions): Step {
-  const inner = applyIgnoringStatus(kube, caChain.rootCertificate, { force: options.force, needs: [stepName(caChain.selfSignedIssuer)] })
+  const inner = applyStep(kube, caChain.rootCertificate, { force: options.force, needs: [stepName(caChain.selfSignedIssuer)] })
   return {
     ...inner,
     check: async (ctx) => {

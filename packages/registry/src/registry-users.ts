@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { COMMON_FLAGS, describeRef, runSteps, Secret, UsageError, type HomelabConfig, type RunResult, type Step, type ToolContext, type ToolFlags } from '@homelab/core'
-import { applyIgnoringStatus } from './apply-ignoring-status.js'
+import { COMMON_FLAGS, describeRef, runSteps, Secret, UsageError, type HomelabConfig, type RunResult, type Step, type ToolContext, type ToolFlags, applyStep } from '@homelab/core'
 import { configUsersStep } from './config-users-file.js'
 import { RegistryUsersError } from './errors/registry-users-error.js'
 import { resolveRegistryCredentials } from './registry-credentials.js'
@@ -54,8 +53,8 @@ export async function runUsersCommand(ctx: ToolContext, command: UsersCommand, t
   const credentials = await resolveRegistryCredentials(ctx.kube(), edited, password ? { passwordOverrides: { [command.name]: password } } : {})
   const kube = ctx.kube()
   const fileStep = command.verb === 'rotate' ? [] : [configUsersStep(target.configFile.path, { op: command.verb, name: command.name }, registry.users.map((u) => u.name))]
-  const credentialsStep = applyIgnoringStatus(kube, credentials.credentialsSecret, { force: ctx.forceConflicts, needs: fileStep.map((s) => s.name) })
-  const htpasswdStep = applyIgnoringStatus(kube, credentials.htpasswdSecret, { force: ctx.forceConflicts, needs: [credentialsStep.name] })
+  const credentialsStep = applyStep(kube, credentials.credentialsSecret, { force: ctx.forceConflicts, needs: fileStep.map((s) => s.name) })
+  const htpasswdStep = applyStep(kube, credentials.htpasswdSecret, { force: ctx.forceConflicts, needs: [credentialsStep.name] })
   const run = await runSteps([...fileStep, credentialsStep, htpasswdStep], { title: `registry users ${command.verb} ${command.name}`, plan: ctx.plan, reporter: ctx.reporter, signal: ctx.signal })
   return { run, name: command.name, password }
 }

@@ -8,7 +8,7 @@ import { describeRef, refOf, type KubeObject } from './kube-object.js'
 export type ApplyChange = { op: 'create' | 'update'; object: KubeObject; before?: KubeObject; after: KubeObject }
 
 /** What the server has now, and what it says the object would become after our apply (server-side dry-run). */
-export type ApplySnapshot = { current: KubeObject | undefined; predicted: KubeObject }
+export type ApplySnapshot = { current: KubeObject | undefined; predicted: KubeObject; fieldManager: string }
 
 export type ApplyStepOptions = {
   /** --force-conflicts: take over fields another manager owns. */
@@ -38,7 +38,7 @@ export function applyStep(kube: KubeClient, written: KubeObject, options: ApplyS
           return rethrowMissingKind(e, options)
         }),
       ])
-      return { current, predicted }
+      return { current, predicted, fieldManager: kube.fieldManager }
     },
     desired: () => object,
     diff: (snapshot, desired) => planApply(snapshot, desired),
@@ -61,22 +61,28 @@ export function withManagedByLabel(object: KubeObject): KubeObject {
 
 /** Pure: nothing to do when the server's dry-run result equals what is stored, ignoring server bookkeeping. */
 export function planApply(snapshot: ApplySnapshot, object: KubeObject): ApplyChange[] {
-  const { current, predicted } = snapshot
+  const { current, predicted, fieldManager } = snapshot
   // A new object is shown as written: the server's defaults would only bury what the user should read.
   if (!current) return [{ op: 'create', object, after: object }]
-  if (sameStored(current, predicted)) return []
+  if (sameStored(current, predicted, fieldManager)) return []
   return [{ op: 'update', object, before: current, after: predicted }]
 }
 
-function sameStored(a: KubeObject, b: KubeObject): boolean {
-  return JSON.stringify(comparable(a)) === JSON.stringify(comparable(b))
+function sameStored(a: KubeObject, b: KubeObject, fieldManager: string): boolean {
+  return JSON.stringify(comparable(a, fieldManager)) === JSON.stringify(comparable(b, fieldManager))
 }
 
-/** Drops what changes without anyone changing the object: resourceVersion and the managers' timestamps. */
-function comparable(o: KubeObject): unknown {
+/*
+ * What our apply can change: everything but status (apply never sets it) and other managers' bookkeeping. A
+ * controller writing status between our read and our dry-run (cert-manager issuing, a rollout) is not drift.
+ * resourceVersion and timestamps change without anyone changing the object.
+ */
+function comparable(o: KubeObject, fieldManager: string): unknown {
   const { resourceVersion: _rv, managedFields, ...metadata } = o.metadata
-  const fields = (managedFields ?? []).map(({ time: _t, ...rest }) => rest).sort((x, y) => `${x.manager}${x.operation}`.localeCompare(`${y.manager}${y.operation}`))
-  return sortDeep({ ...o, metadata: { ...metadata, managedFields: fields } })
+  const { status: _status, ...rest } = o
+  const ours = (managedFields ?? []).filter((f) => f.manager === fieldManager).map(({ time: _t, ...entry }) => entry)
+  ours.sort((x, y) => `${x.operation}${x.subresource ?? ''}`.localeCompare(`${y.operation}${y.subresource ?? ''}`))
+  return sortDeep({ ...rest, metadata: { ...metadata, managedFields: ours } })
 }
 
 function sortDeep(value: unknown): unknown {
