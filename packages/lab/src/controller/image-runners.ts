@@ -68,8 +68,20 @@ function registryUiCommand(input: RunnerInput): RunnerCommand {
   return { argv: tsxProgramArgv('registry-ui-double'), env: input.podIp === undefined ? {} : { LAB_POD_IP: input.podIp } }
 }
 
+/** LocalStack's gateway on the pod IP; the version health reports is the image tag (4.14.0, 2026.07.0). */
+function localstackCommand(input: RunnerInput): RunnerCommand {
+  const tag = /:([\w.-]+)(@sha256:[a-f0-9]+)?$/.exec(input.container.image ?? '')?.[1]
+  const env: Record<string, string> = tag ? { LAB_LOCALSTACK_VERSION: tag } : {}
+  return { argv: tsxProgramArgv('localstack-double'), env: input.podIp === undefined ? env : { ...env, LAB_POD_IP: input.podIp } }
+}
+
+// The LocalStack double runs Lambda handlers in-process (lambda-local): the Docker engine sidecar only has to be up.
+const idleSidecarCommand = (): RunnerCommand => ({ argv: ['sleep', 'infinity'], env: {} })
+
 export const IMAGE_RUNNERS: readonly ImageRunner[] = [
   { image: /^(docker\.io\/)?(library\/)?registry:2(\.[\w.-]+)?(@sha256:[a-f0-9]+)?$/, program: 'docker-registry (Debian, Distribution 2.8.2)', command: registryCommand },
+  { image: /^(docker\.io\/)?localstack\/localstack(-pro)?:[\w.-]+(@sha256:[a-f0-9]+)?$/, program: 'LocalStack double (Node: s3rver, dynalite, lambda-local, SQS/SNS emulators)', command: localstackCommand },
+  { image: /^(docker\.io\/)?(library\/)?docker:[\w.-]*dind(@sha256:[a-f0-9]+)?$/, program: 'idle sidecar (the LocalStack double needs no Docker engine)', command: idleSidecarCommand },
   { image: /^(docker\.io\/)?joxit\/docker-registry-ui(:[\w.-]+)?(@sha256:[a-f0-9]+)?$/, program: 'registry UI double (Node)', command: registryUiCommand },
 ]
 
