@@ -37,3 +37,4 @@ export { openToolContext, type ToolContext, type ToolFlags } from './tool-contex
 export { type Component } from './component.js'
 export { runComponents, runComponentTask, type ComponentVerb } from './run-component.js'
 export { toolNamespace } from './tool-namespace.js'
+export { acquireRunLock, RunLockedError, type RunLock, type RunLockOptions } from './kube/run-lock.js'

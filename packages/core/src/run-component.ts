@@ -1,6 +1,8 @@
 import { COMMON_FLAGS, runTask, type TaskIo } from './cli.js'
 import type { Component } from './component.js'
+import { acquireRunLock, type RunLock } from './kube/run-lock.js'
 import { runSteps, type RunResult } from './runner.js'
+import { checkStep, type Step } from './step.js'
 import { openToolContext, type ToolContext } from './tool-context.js'
 
 export type ComponentVerb = 'bootstrap' | 'plan' | 'verify'
@@ -8,20 +10,28 @@ export type ComponentVerb = 'bootstrap' | 'plan' | 'verify'
 /** Runs one verb of several components in order, in one context; each gets its own recap. */
 export async function runComponents(components: readonly Component[], verb: ComponentVerb, ctx: ToolContext): Promise<RunResult[]> {
   const results: RunResult[] = []
+  const plan = verb === 'plan' || ctx.plan
   for (const component of components) {
-    const steps = verb === 'verify' ? ((await component.verify?.(ctx)) ?? []) : await component.bootstrap(ctx)
-    results.push(
-      await runSteps(steps, {
-        title: component.name,
-        plan: verb === 'plan' || ctx.plan,
-        reporter: ctx.reporter,
-        signal: ctx.signal,
-        concurrency: 4,
-      }),
-    )
+    const options = { title: component.name, plan, reporter: ctx.reporter, signal: ctx.signal, concurrency: 4 }
+    // Only a run that changes things takes the lock: plans and verifies read, and may run beside a bootstrap.
+    let lock: RunLock | undefined
+    try {
+      if (verb === 'bootstrap' && !plan) lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: component.name, task: `${component.name} bootstrap` })
+    } catch (error) {
+      results.push(await runSteps([failedStep(`${component.name} run lock`, error)], options))
+      continue
+    }
+    try {
+      const steps = verb === 'verify' ? ((await component.verify?.(ctx)) ?? []) : await component.bootstrap(ctx)
+      results.push(await runSteps(steps, options))
+    } finally {
+      await lock?.release()
+    }
   }
   return results
 }
+
+const failedStep = (name: string, error: unknown): Step<null, never> => checkStep(name, () => Promise.reject(error))
 
 /** The whole of a package's `tasks/<verb>.ts`: flags, config, clients, steps, exit code. */
 export function runComponentTask(components: readonly Component[], verb: ComponentVerb, io: TaskIo): Promise<number> {

@@ -15,6 +15,10 @@ export type KubeClient = {
   get(ref: ObjectRef): Promise<KubeObject | undefined>
   /** Server-side apply; `dryRun` asks the server what the object would become without storing it. */
   apply(object: KubeObject, options: { dryRun: boolean; force: boolean }): Promise<KubeObject>
+  /** Plain create: fails with reason AlreadyExists when the object exists (what a lock needs, unlike apply). */
+  create(object: KubeObject): Promise<KubeObject>
+  /** Plain replace; with metadata.resourceVersion set it fails with reason Conflict if someone wrote in between. */
+  replace(object: KubeObject): Promise<KubeObject>
   delete(ref: ObjectRef): Promise<boolean>
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>
   /** The raw client-node config, for APIs this client does not wrap (exec, CRD discovery). */
@@ -51,6 +55,20 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         return out as unknown as KubeObject
       } catch (error) {
         throw fail(dryRun ? 'dry-run apply' : 'apply', refOf(object), error)
+      }
+    },
+    async create(object) {
+      try {
+        return (await api.create(structuredClone(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
+      } catch (error) {
+        throw fail('create', refOf(object), error)
+      }
+    },
+    async replace(object) {
+      try {
+        return (await api.replace(structuredClone(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
+      } catch (error) {
+        throw fail('replace', refOf(object), error)
       }
     },
     async delete(ref) {
