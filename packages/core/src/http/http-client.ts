@@ -34,6 +34,8 @@ export type HttpResponse = {
   status: number
   headers: Readonly<Record<string, string | string[] | undefined>>
   text(): string
+  /** The body as received: registry blobs and gzip layers are bytes, not UTF-8 text. */
+  bytes(): Buffer
   /** Parsed once; a body that is not JSON is an HttpError naming the request. */
   json<T = unknown>(): T
 }
@@ -138,6 +140,7 @@ function toResponse(outcome: Extract<Attempt, { kind: 'response' }>, method: str
     status: outcome.status,
     headers: outcome.headers,
     text: () => text,
+    bytes: () => Buffer.from(outcome.body),
     json: <T>() => parseJsonBody<T>(text, { method, url, status: outcome.status }),
   }
 }
