@@ -44,11 +44,11 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       if (nodes.length === 0) return []
       const material = once<TrustMaterial>(() => readTrustMaterial(ctx.kube(), ctx.config))
       const files = readAhead(ctx, nodes)
-      const rollout = new RestartRollout()
+      const rollout = new RestartRollout(nodes.length)
       return [
         checkStep(TRUST_MATERIAL_STEP, async () => void (await material())),
-        ...nodes.map((node) => nodeTrustStep({
-          node, session: () => ctx.ssh.session(node.target), files: files.get(node.key)!, material, rollout, kube: () => ctx.kube(), config: ctx.config,
+        ...nodes.map((node, index) => nodeTrustStep({
+          node, index, session: () => ctx.ssh.session(node.target), files: files.get(node.key)!, material, rollout, kube: () => ctx.kube(), config: ctx.config,
           ...(options.limits ? { limits: options.limits } : {}),
         })),
       ]

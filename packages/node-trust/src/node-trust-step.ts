@@ -14,6 +14,8 @@ export type NodeTrustState = { files: NodeFiles; unit: K3sUnit | undefined }
 
 export type NodeTrustStepDeps = {
   node: TrustNode
+  /** The node's place in `nodes[]`: the rollout restarts in that order. */
+  index: number
   session: () => Promise<SshSession>
   /** The node's files, read ahead for every node at once (see the component). */
   files: Promise<NodeFiles>
@@ -37,16 +39,23 @@ export function nodeTrustStep(deps: NodeTrustStepDeps): Step<NodeTrustState, Nod
   return {
     name: `node-trust ${deps.node.label}`,
     needs: [TRUST_MATERIAL_STEP],
-    check: async () => {
-      const files = await deps.files
-      // The unit only matters when a restart is due; asking costs a round trip per node on every no-op run.
-      const due = planNodeTrust(files, await deps.material(), planOptions(deps, deps.node.unit)).length > 0
-      return { files, unit: due ? await detectK3sUnit(await deps.session(), deps.node) : deps.node.unit }
+    check: async (ctx) => {
+      try {
+        const files = await deps.files
+        // The unit only matters when a restart is due; asking costs a round trip per node on every no-op run.
+        const due = planNodeTrust(files, await deps.material(), planOptions(deps, deps.node.unit)).length > 0
+        // Nodes after this one must not wait for a turn it will never take.
+        if (!due || ctx.plan) deps.rollout.pass(deps.index)
+        return { files, unit: due ? await detectK3sUnit(await deps.session(), deps.node) : deps.node.unit }
+      } catch (error) {
+        deps.rollout.pass(deps.index)
+        throw error
+      }
     },
     desired: () => deps.material(),
     diff: (current, material) => planNodeTrust(current.files, material, planOptions(deps, current.unit)),
     describe: (change) => describeNodeTrustChange(change, deps.node.label),
-    apply: (changes, ctx) => deps.rollout.turn(() => writeAndRestart(deps, changes, ctx)),
+    apply: (changes, ctx) => deps.rollout.turn(deps.index, ctx.signal, () => writeAndRestart(deps, changes, ctx)),
   }
 }
 

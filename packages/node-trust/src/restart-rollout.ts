@@ -2,38 +2,48 @@ import { StepSkipped } from '@homelab/core'
 import { NodeRolloutError } from './errors/node-rollout-error.js'
 
 /**
- * One K3s restart at a time across every node step of a run, in the order the steps ask. A node that does not come
- * back stops the rollout: every later turn is refused before it touches its node.
+ * One K3s restart at a time, in config order (`nodes[0]` first), across every node step of a run. Each node either
+ * takes its turn or passes (nothing to change, --plan, or its check failed); node i waits for all before it. A node
+ * that does not come back stops the rollout: every later turn is refused before it touches its node.
  */
 export class RestartRollout {
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #settled: Promise<void>[]
+  readonly #settle: (() => void)[] = []
   #stoppedBy: NodeRolloutError | undefined
-  #turns = 0
 
-  /** How many turns ran their work (for tests and the recap). */
-  get turns(): number {
-    return this.#turns
+  constructor(nodeCount: number) {
+    this.#settled = Array.from({ length: nodeCount }, (_, i) => new Promise<void>((resolve) => (this.#settle[i] = resolve)))
   }
 
   get stoppedBy(): NodeRolloutError | undefined {
     return this.#stoppedBy
   }
 
-  turn<T>(work: () => Promise<T>): Promise<T> {
-    const mine = this.#queue.then(async () => {
+  /** Node `index` will not restart in this run. */
+  pass(index: number): void {
+    this.#settle[index]?.()
+  }
+
+  async turn<T>(index: number, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    try {
+      await Promise.race([Promise.all(this.#settled.slice(0, index)), aborted(signal)])
       if (this.#stoppedBy) {
         throw new StepSkipped(`not touched: the rollout stopped at ${this.#stoppedBy.node}, which did not come back after its restart`)
       }
-      this.#turns++
-      try {
-        return await work()
-      } catch (error) {
-        if (error instanceof NodeRolloutError) this.#stoppedBy = error
-        throw error
-      }
-    })
-    // The queue only orders turns; each caller gets its own outcome through `mine`.
-    this.#queue = mine.catch(() => undefined)
-    return mine
+      return await work()
+    } catch (error) {
+      if (error instanceof NodeRolloutError) this.#stoppedBy = error
+      throw error
+    } finally {
+      this.pass(index)
+    }
   }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const stop = () => reject(new StepSkipped('interrupted while waiting for the nodes before it'))
+    if (signal.aborted) stop()
+    else signal.addEventListener('abort', stop, { once: true })
+  })
 }

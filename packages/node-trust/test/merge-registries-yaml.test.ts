@@ -1,8 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
-import { Secret } from '@homelab/core'
-import { classifyPullFailure, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
+import { Secret, StepSkipped } from '@homelab/core'
+import { classifyPullFailure, NodeRolloutError, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
 
 const trust: RegistryTrust = {
   registryHost: 'registry.homelab.local',
@@ -129,7 +129,40 @@ const pulls: [string, string][] = [
 ]
 for (const [stderr, kind] of pulls) Classify(`${kind}: ${stderr.slice(0, 40)}`, () => assert.is(classifyPullFailure(stderr), kind))
 
+const Rollout = suite('RestartRollout')
+const never = new AbortController().signal
+
+Rollout('turns run in node order, one at a time, whatever order they are asked in', async () => {
+  const rollout = new RestartRollout(4)
+  const log: string[] = []
+  const work = (i: number) => async () => {
+    log.push(`start ${i}`)
+    await new Promise((r) => setTimeout(r, 5))
+    log.push(`end ${i}`)
+  }
+  rollout.pass(1)
+  await Promise.all([rollout.turn(3, never, work(3)), rollout.turn(2, never, work(2)), rollout.turn(0, never, work(0))])
+  assert.equal(log, ['start 0', 'end 0', 'start 2', 'end 2', 'start 3', 'end 3'])
+})
+
+Rollout('a node that does not come back stops every later turn before it runs', async () => {
+  const rollout = new RestartRollout(3)
+  const ran: number[] = []
+  const outcomes = await Promise.allSettled([
+    rollout.turn(0, never, async () => void ran.push(0)),
+    rollout.turn(1, never, async () => {
+      throw new NodeRolloutError('n1 did not come back', { node: 'n1' })
+    }),
+    rollout.turn(2, never, async () => void ran.push(2)),
+  ])
+  assert.equal(ran, [0])
+  assert.instance((outcomes[1] as PromiseRejectedResult).reason, NodeRolloutError)
+  assert.instance((outcomes[2] as PromiseRejectedResult).reason, StepSkipped)
+  assert.match(((outcomes[2] as PromiseRejectedResult).reason as Error).message, /rollout stopped at n1/)
+})
+
 Merge.run()
+Rollout.run()
 Mask.run()
 Ready.run()
 Classify.run()
