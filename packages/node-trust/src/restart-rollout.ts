@@ -26,7 +26,7 @@ export class RestartRollout {
 
   async turn<T>(index: number, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
     try {
-      await Promise.race([Promise.all(this.#settled.slice(0, index)), aborted(signal)])
+      await untilSettledOrAborted(Promise.all(this.#settled.slice(0, index)), signal)
       if (this.#stoppedBy) {
         throw new StepSkipped(`not touched: the rollout stopped at ${this.#stoppedBy.node}, which did not come back after its restart`)
       }
@@ -40,10 +40,13 @@ export class RestartRollout {
   }
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const stop = () => reject(new StepSkipped('interrupted while waiting for the nodes before it'))
-    if (signal.aborted) stop()
-    else signal.addEventListener('abort', stop, { once: true })
+/** Waits for `before`; an abort (Ctrl-C) skips the waiting node instead, and the listener never outlives the wait. */
+function untilSettledOrAborted(before: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new StepSkipped('interrupted while waiting for the nodes before it'))
+  let stop: () => void = () => undefined
+  const abort = new Promise<never>((_, reject) => {
+    stop = () => reject(new StepSkipped('interrupted while waiting for the nodes before it'))
+    signal.addEventListener('abort', stop, { once: true })
   })
+  return Promise.race([before.then(() => undefined), abort]).finally(() => signal.removeEventListener('abort', stop))
 }
