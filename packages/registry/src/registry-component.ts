@@ -1,6 +1,7 @@
 import type { Component, ToolContext } from '@homelab/core'
 import { resolveRegistryCredentials } from './registry-credentials.js'
 import { registrySteps } from './registry-steps.js'
+import { registryVerifySteps } from './registry-verify.js'
 import { renderRegistryObjects } from './render-registry-objects.js'
 
 /** Builds the steps from config and what the cluster keeps (stored passwords, current htpasswd); reads only. */
@@ -15,4 +16,5 @@ export async function registryBootstrapSteps(ctx: ToolContext) {
 export const registry: Component = {
   name: 'registry',
   bootstrap: registryBootstrapSteps,
+  verify: registryVerifySteps,
 }
