@@ -1,23 +1,35 @@
-// `pnpm demo`: a whole homelab on loopback, bootstrapped for real, then bootstrapped again to show that a converged
-// homelab reports changed=0.
-import { COMMON_FLAGS, openToolContext, processIo, runComponents, runTask } from '@homelab/core'
-import { DEFAULT_TRAEFIK_IP, labOptionsFromEnv, labUp, writeLabConfig } from '@homelab/lab'
-import { COMPONENTS } from './components.js'
+// `pnpm demo`: a whole homelab on loopback (API server + controller, two Pi-holes, three K3s nodes), then the real
+// pipeline: `pnpm turbo bootstrap` (preflight → registry → dns ∥ localstack → node-trust → verify), the same again to
+// show changed=0, and `pnpm status`. Ends with where each service answers and how to try it.
+import { COMMON_FLAGS, processIo, runTask } from '@homelab/core'
+import { labOptionsFromEnv } from '@homelab/lab'
+import { startLabHomelab } from './lab/lab-homelab.js'
+import { pipelineTotal, runToolProcess } from './lab/run-tool-process.js'
+import { demoSummary } from './lab/demo-summary.js'
 
 const io = processIo()
-process.exitCode = await runTask({ name: 'demo', usage: 'demo [--json]', options: COMMON_FLAGS }, async ({ flags, reporter }) => {
-  const labOptions = { ...labOptionsFromEnv(io.env), onProgress: (m: string) => reporter.progress('lab', m) }
-  const lab = await labUp(labOptions)
-  const config = writeLabConfig(lab, { traefikIp: labOptions.traefikIp ?? DEFAULT_TRAEFIK_IP })
-  const ctx = openToolContext({ flags: { ...flags, config }, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+process.exitCode = await runTask({ name: 'demo', usage: 'demo', options: COMMON_FLAGS }, async ({ reporter }) => {
+  const homelab = await startLabHomelab({
+    lab: labOptionsFromEnv(io.env),
+    nodes: { count: 3, firstIp: '127.0.1.1' },
+    piholeIps: ['127.0.4.1', '127.0.4.2'],
+    onProgress: (m) => reporter.progress('lab', m),
+  })
+  const relay = (line: string) => void io.stdout.write(`${line}\n`)
+  const config = ['--config', homelab.configPath]
   try {
-    const first = await runComponents(COMPONENTS, 'bootstrap', ctx)
-    const second = await runComponents(COMPONENTS, 'bootstrap', ctx)
-    const changedAgain = second.reduce((n, r) => n + r.changed, 0)
-    if (changedAgain > 0) reporter.error(`the second bootstrap changed ${changedAgain} thing(s): it must change nothing`)
-    else io.stdout.write(`\ndemo: second bootstrap changed=0 — the homelab is converged.\n  config: ${config}\n  kubeconfig: ${lab.kubeconfigPath}\n  stop the lab with: pnpm lab down\n`)
-    return changedAgain > 0 ? 1 : [...first, ...second]
+    const stage = async (title: string, script: string, args: string[]) => {
+      io.stdout.write(`\n== demo: ${title}\n`)
+      return runToolProcess(script, [...args, ...config], { env: { ...io.env }, onLine: relay })
+    }
+    const first = await stage('pnpm turbo bootstrap (preflight, bootstrap, verify)', 'tasks/turbo-pipeline.ts', ['bootstrap'])
+    const second = await stage('pnpm turbo bootstrap again: a converged homelab changes nothing', 'tasks/turbo-pipeline.ts', ['bootstrap'])
+    const status = await stage('pnpm status', 'tasks/status.ts', [])
+    const changedAgain = pipelineTotal(second.output)?.changed
+    io.stdout.write(demoSummary(homelab, { first: first.code, second: second.code, changedAgain, status: status.code }))
+    if (changedAgain !== 0) reporter.error(`the second bootstrap changed ${changedAgain ?? 'an unknown number of'} thing(s): it must change nothing`)
+    return first.code === 0 && second.code === 0 && changedAgain === 0 && status.code === 0 ? 0 : 1
   } finally {
-    await ctx.close()
+    await homelab.stop()
   }
 }, io)

@@ -88,5 +88,8 @@ export function processIo(): TaskIo {
     controller.abort()
   }
   process.on('SIGINT', stop).on('SIGTERM', stop)
-  return { argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, signal: controller.signal }
+  // `pnpm --filter dns run sync` runs the script in packages/dns; INIT_CWD is where the user typed it, which is where
+  // their homelab.yaml and any relative --config are (otherwise the example's addresses would be used).
+  const cwd = process.env.INIT_CWD || process.cwd()
+  return { argv: process.argv.slice(2), env: process.env, cwd, stdout: process.stdout, stderr: process.stderr, signal: controller.signal }
 }

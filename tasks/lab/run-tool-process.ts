@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..')
+
+export type ToolProcess = { code: number; output: string; ms: number }
+
+/**
+ * Runs a task script of this repo as its own process, the way `pnpm <script>` would (tsx loader, repo root as cwd),
+ * handing every output line to `onLine` as it comes: the lab's Pi-hole doubles live in the calling process, so it must
+ * stay free to answer them while the task runs.
+ */
+export function runToolProcess(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {}): Promise<ToolProcess> {
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...(options.env ?? process.env), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const collect = (line: string) => {
+    output += `${line}\n`
+    options.onLine?.(line)
+  }
+  createInterface({ input: child.stdout }).on('line', collect)
+  createInterface({ input: child.stderr }).on('line', collect)
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code: code ?? 1, output, ms: Math.round(performance.now() - started) }))
+  })
+}
+
+/** The total line `pnpm turbo …` ends with, as numbers; undefined when the run ended before printing it. */
+export function pipelineTotal(output: string): { ok: number; changed: number; failed: number; skipped: number } | undefined {
+  const m = /recap total(?: \(plan\))?: ok=(\d+) changed=(\d+) failed=(\d+) skipped=(\d+)/.exec(output)
+  return m ? { ok: +m[1]!, changed: +m[2]!, failed: +m[3]!, skipped: +m[4]! } : undefined
+}

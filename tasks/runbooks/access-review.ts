@@ -1,0 +1,57 @@
+import { AuthorizationV1Api } from '@kubernetes/client-node'
+import { toKubeError, type HomelabConfig, type KubeClient } from '@homelab/core'
+
+/** One kind of object bootstrap (or teardown) touches, and how. */
+export type AccessNeed = { group: string; resource: string; namespace?: string; verbs: readonly string[]; optional?: string }
+
+const APPLY = ['get', 'list', 'create', 'patch'] as const
+
+/**
+ * Pure. What bootstrap does with the cluster, per resource: server-side apply is `patch` (and `create` for new
+ * objects), `get`/`list` read state, node-trust watches Node readiness. Teardown also needs `delete`.
+ */
+export function accessNeeds(config: HomelabConfig): AccessNeed[] {
+  const registry = config.registry.namespace
+  const localstack = config.localstack.namespace
+  const tool = config.kubernetes.namespace
+  const withDelete = [...APPLY, 'delete']
+  return [
+    { group: '', resource: 'namespaces', verbs: withDelete },
+    ...[registry, localstack, tool].flatMap((namespace) => [
+      { group: '', resource: 'secrets', namespace, verbs: withDelete },
+      { group: '', resource: 'configmaps', namespace, verbs: withDelete },
+    ]),
+    ...[registry, localstack].flatMap((namespace) => [
+      { group: '', resource: 'services', namespace, verbs: withDelete },
+      { group: '', resource: 'persistentvolumeclaims', namespace, verbs: withDelete },
+      { group: 'apps', resource: 'deployments', namespace, verbs: withDelete },
+      { group: 'cert-manager.io', resource: 'certificates', namespace, verbs: withDelete },
+      { group: 'traefik.io', resource: 'ingressroutes', namespace, verbs: withDelete },
+    ]),
+    { group: 'cert-manager.io', resource: 'clusterissuers', verbs: withDelete },
+    { group: 'cert-manager.io', resource: 'certificates', namespace: config.tls.ca.namespace, verbs: withDelete },
+    { group: '', resource: 'configmaps', namespace: 'kube-public', verbs: APPLY },
+    { group: '', resource: 'nodes', verbs: ['get', 'list'] },
+    { group: '', resource: 'services', namespace: config.ingress.traefikService.namespace, verbs: ['get'] },
+    { group: 'monitoring.coreos.com', resource: 'servicemonitors', namespace: registry, verbs: APPLY, optional: 'no ServiceMonitor for the registry metrics' },
+  ]
+}
+
+export const describeNeed = (need: AccessNeed) =>
+  `${need.verbs.join(',')} ${need.group ? `${need.resource}.${need.group}` : need.resource}${need.namespace ? ` in ${need.namespace}` : ''}`
+
+/** The verbs of `need` the kubeconfig's user may not use, asked with one SelfSubjectAccessReview per verb. */
+export async function deniedVerbs(kube: KubeClient, need: AccessNeed): Promise<string[]> {
+  const api = kube.config.makeApiClient(AuthorizationV1Api)
+  const answers = await Promise.all(need.verbs.map(async (verb) => {
+    try {
+      const review = await api.createSelfSubjectAccessReview({
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group: need.group, resource: need.resource, ...(need.namespace ? { namespace: need.namespace } : {}) } } },
+      })
+      return review.status?.allowed ? undefined : verb
+    } catch (error) {
+      throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: describeNeed(need) }, kube.server, error)
+    }
+  }))
+  return answers.filter((v): v is string => v !== undefined)
+}

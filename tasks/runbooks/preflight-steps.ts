@@ -1,0 +1,120 @@
+import { VersionApi } from '@kubernetes/client-node'
+import { checkStep, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
+import { piholeConnector, resolveIngressIp } from '@homelab/dns'
+import { trustNodes } from '@homelab/node-trust'
+import { accessNeeds, deniedVerbs, describeNeed } from './access-review.js'
+import { RunbookError } from './errors/runbook-error.js'
+import { configuredReadTimeout, readTimeoutWarning } from './traefik-read-timeout.js'
+
+const API_STEP = 'kubernetes API server reachable'
+
+/** Every check bootstrap's success depends on, one step each, so one line says what is wrong and how to fix it. */
+export function preflightSteps(ctx: ToolContext): Step<any, any, any>[] {
+  return [apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx), ...piholeSteps(ctx), ...nodeSteps(ctx)]
+}
+
+function apiServerStep(ctx: ToolContext): Step {
+  return checkStep(API_STEP, async (stepCtx) => {
+    const kube = ctx.kube()
+    try {
+      const version = await kube.config.makeApiClient(VersionApi).getCode()
+      stepCtx.progress(`${kube.server} runs Kubernetes ${version.gitVersion}`)
+    } catch (error) {
+      throw toKubeError('reach', { apiVersion: 'v1', kind: 'Version', name: '/version' }, kube.server, error)
+    }
+  })
+}
+
+function accessSteps(ctx: ToolContext): Step[] {
+  return accessNeeds(ctx.config).map((need) =>
+    checkStep(`may ${describeNeed(need)}`, async (stepCtx) => {
+      const denied = await deniedVerbs(ctx.kube(), need)
+      if (denied.length === 0) return
+      const what = `the kubeconfig's user may not ${denied.join(', ')} ${need.group ? `${need.resource}.${need.group}` : need.resource}${need.namespace ? ` in namespace ${need.namespace}` : ''}`
+      if (need.optional) return stepCtx.warn(`${what}: ${need.optional}`)
+      throw new RunbookError(what, { host: ctx.kube().server, hint: `grant it (a Role/ClusterRole with these verbs bound to that user), or use a kubeconfig with cluster-admin for bootstrap` })
+    }, [API_STEP]),
+  )
+}
+
+const REQUIRED_CRDS = [
+  ['ingressroutes.traefik.io', 'Traefik (K3s installs it; on other clusters install the Traefik Helm chart with its CRDs)'],
+  ['certificates.cert-manager.io', 'cert-manager (helm install cert-manager oci://quay.io/jetstack/charts/cert-manager -n cert-manager --create-namespace --set crds.enabled=true)'],
+  ['clusterissuers.cert-manager.io', 'cert-manager (see above)'],
+] as const
+const OPTIONAL_CRDS = [
+  ['servicemonitors.monitoring.coreos.com', 'no ServiceMonitor: the registry metrics are still served on :5001, but no Prometheus operator scrapes them'],
+  ['probes.monitoring.coreos.com', 'no Probe: LocalStack health is not monitored by a Prometheus operator'],
+] as const
+
+function crdSteps(ctx: ToolContext): Step[] {
+  const crd = (name: string) => ctx.kube().get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name })
+  return [
+    ...REQUIRED_CRDS.map(([name, from]) =>
+      checkStep(`CRD ${name} present`, async () => {
+        if (!(await crd(name))) throw new RunbookError(`the API server has no CRD ${name}`, { host: ctx.kube().server, hint: `install ${from}` })
+      }, [API_STEP])),
+    ...OPTIONAL_CRDS.map(([name, without]) =>
+      checkStep(`CRD ${name} present (optional)`, async (stepCtx) => {
+        if (!(await crd(name))) stepCtx.warn(`the API server has no CRD ${name}: ${without}; install the Prometheus operator to get it`)
+      }, [API_STEP])),
+  ]
+}
+
+function storageClassSteps(ctx: ToolContext): Step[] {
+  const classes = [...new Set([ctx.config.registry.storage.storageClass, ctx.config.localstack.storage.storageClass])]
+  return classes.map((name) =>
+    checkStep(`StorageClass ${name} present`, async () => {
+      if (await ctx.kube().get({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name })) return
+      const users = [ctx.config.registry.storage.storageClass === name ? 'registry.storage.storageClass' : undefined, ctx.config.localstack.storage.storageClass === name ? 'localstack.storage.storageClass' : undefined].filter(Boolean).join(' and ')
+      throw new RunbookError(`the API server has no StorageClass ${name}, so the volumes would stay Pending`, { key: users, hint: `set ${users} to one of \`kubectl get storageclass\`, or install the local-path provisioner (K3s ships it)` })
+    }, [API_STEP]))
+}
+
+function ingressStep(ctx: ToolContext): Step {
+  return checkStep('ingress IP known', async (stepCtx) => {
+    const { ip, source } = await resolveIngressIp(ctx.config, () => ctx.kube())
+    stepCtx.progress(`${ip} (from ${source})`)
+  }, [API_STEP])
+}
+
+function traefikTimeoutStep(ctx: ToolContext): Step {
+  const entryPoint = ctx.config.ingress.entryPoint
+  return checkStep(`Traefik ${entryPoint} read timeout allows long uploads`, async (stepCtx) => {
+    const ref = { apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig', namespace: 'kube-system', name: 'traefik' }
+    // No helm.cattle.io kind at all (not K3s, or the lab): nothing configures Traefik from here, so the default applies.
+    const object = await ctx.kube().get(ref).catch((error: unknown) => {
+      if (error instanceof KubeError && error.reason === NO_KIND) return undefined
+      throw error
+    })
+    const warning = readTimeoutWarning(configuredReadTimeout(object, entryPoint), entryPoint)
+    if (warning) stepCtx.warn(warning)
+  }, [API_STEP])
+}
+
+function piholeSteps(ctx: ToolContext): Step[] {
+  const timeoutMs = ctx.config.timeouts.http.milliseconds
+  const retries = retryPolicyFromConfig(ctx.config.retries)
+  return ctx.config.dns.piholes.map((pihole, index) => {
+    const connector = piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal })
+    // A session is a login; withSession always logs out again, so preflight uses no API seat afterwards.
+    return checkStep(`Pi-hole ${connector.label} reachable, password accepted`, async (stepCtx) => {
+      const entries = await connector.withSession((session) => session.list())
+      stepCtx.progress(`${entries.length} local DNS record(s)`)
+    })
+  })
+}
+
+function nodeSteps(ctx: ToolContext): Step[] {
+  return trustNodes(ctx.config, ctx.acceptNewHostKeys).map((node) =>
+    checkStep(`node ${node.label}: SSH with a known host key, sudo works`, async () => {
+      // The session checks the host key against known_hosts and works out sudo (with its password) once.
+      const session = await ctx.ssh.session(node.target)
+      const result = await session.exec(['id', '-u'])
+      if (result.code !== 0 || result.stdout.trim() !== '0') {
+        throw new RunbookError(`${node.label}: commands do not run as root (id -u → ${result.stdout.trim() || result.stderr.trim() || `exit ${result.code}`})`, {
+          host: node.target.host, key: node.key, hint: `connect as root, or set ${node.key}.sudo: true with ${node.key}.sudoPassword when sudo asks for one`,
+        })
+      }
+    }))
+}

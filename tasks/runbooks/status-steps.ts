@@ -1,0 +1,60 @@
+import { describeRef, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
+import { readyCondition } from '@homelab/node-trust'
+import { driftStep, healthStep } from './drift-step.js'
+import { registryEndpoint } from './registry-endpoint.js'
+
+/**
+ * What `status` checks for one component: every bootstrap step as drift (objects, DNS records, node files) plus
+ * read-only health probes. Nothing is applied; waits are skipped (they belong to a bootstrap).
+ */
+export async function statusSteps(component: Component, ctx: ToolContext): Promise<Step<any, any, any>[]> {
+  const drift = (await component.bootstrap(ctx)).map(driftStep)
+  return [...drift, ...healthSteps(component.name, ctx)]
+}
+
+function healthSteps(name: string, ctx: ToolContext): Step<any, any, any>[] {
+  const kube = () => ctx.kube()
+  const { config } = ctx
+  if (name === 'registry') {
+    const deployments = [config.registry.namespace + '/registry', ...(config.registry.ui.enabled ? [config.registry.namespace + '/registry-ui'] : [])]
+    return [
+      ...deployments.map((d) => healthStep(`health: Deployment ${d} available`, () => deploymentProblem(kube(), d))),
+      healthStep(`health: https://${config.registry.hosts.registry}/v2/ answers`, () => registryProblem(ctx)),
+    ]
+  }
+  if (name === 'localstack' && config.localstack.enabled) {
+    return [healthStep(`health: Deployment ${config.localstack.namespace}/localstack available`, () => deploymentProblem(kube(), `${config.localstack.namespace}/localstack`))]
+  }
+  if (name === 'node-trust') {
+    return config.nodes.map((node) => healthStep(`health: Node ${node.name ?? node.host} Ready`, () => nodeProblem(kube(), node.name ?? node.host)))
+  }
+  return []
+}
+
+/** Read once, no waiting: status reports how things are, bootstrap is what waits. */
+async function deploymentProblem(kube: KubeClient, namespacedName: string): Promise<string | undefined> {
+  const [namespace, name] = namespacedName.split('/') as [string, string]
+  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name }
+  const object = await kube.get(ref)
+  if (!object) return `${describeRef(ref)} does not exist`
+  const want = (object['spec'] as { replicas?: number } | undefined)?.replicas ?? 1
+  const available = (object['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0
+  return available >= want && want > 0 ? undefined : `${describeRef(ref)}: ${available}/${want} replicas available`
+}
+
+async function registryProblem(ctx: ToolContext): Promise<string | undefined> {
+  const endpoint = await registryEndpoint(ctx)
+  const client = endpoint.client(undefined)
+  try {
+    // Without a login a healthy registry says 401; Traefik says 502/503 when no pod is behind the route.
+    const response = await client.request('GET', '/v2/', { expect: [200, 401, 404, 502, 503, 504] })
+    return response.status === 401 ? undefined : `https://${endpoint.host}/v2/ answered ${response.status} through Traefik (${endpoint.ingressIp}), expected 401 (auth required)`
+  } finally {
+    await client.close()
+  }
+}
+
+async function nodeProblem(kube: KubeClient, name: string): Promise<string | undefined> {
+  const ready = readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name }))
+  return ready?.status === 'True' ? undefined : `Node ${name} is not Ready (${ready ? `Ready=${ready.status}` : 'no such Node or no Ready condition'})`
+}
