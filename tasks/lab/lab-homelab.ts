@@ -59,6 +59,8 @@ export async function startLabHomelab(options: LabHomelabOptions): Promise<LabHo
     nodes: nodes.nodes.map((n) => ({ name: n.nodeName, host: n.host, user: 'root', keyFile: nodes.clientKeyPath })),
     nodeTrust: { knownHostsFile: nodes.knownHostsPath },
     ...options.sections,
+    // Sections replace the lab's whole; the kubeconfig must survive a section that only names a namespace.
+    kubernetes: { kubeconfig: handle.kubeconfigPath, ...(options.sections?.['kubernetes'] as object | undefined) },
   }
   const configPath = writeLabConfig({ stateDir, kubeconfigPath: handle.kubeconfigPath }, { traefikIp, sections })
   return {

@@ -1,0 +1,19 @@
+// `pnpm rotate-credentials [--user NAME]`: a new registry password, rolled out to the registry and every node, proven
+// by a pull on each node and the old password refused. Interrupted, the next run finishes the same rotation.
+import { COMMON_FLAGS, openToolContext, processIo, runSteps, runTask } from '@homelab/core'
+import { rotateCredentialsSteps } from './runbooks/rotate-credentials-steps.js'
+import { rotationState } from './runbooks/rotation-state.js'
+
+const FLAGS = { ...COMMON_FLAGS, user: { type: 'string' } } as const
+const io = processIo()
+process.exitCode = await runTask({ name: 'rotate-credentials', usage: 'rotate-credentials [--user NAME] [--plan] [--json] [--config FILE] [--kubeconfig FILE]', options: FLAGS }, async ({ flags, reporter }) => {
+  const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+  try {
+    const state = await rotationState(ctx.kube(), ctx.config, flags.user as string | undefined)
+    if (state.resumed) reporter.warn(undefined, `finishing the unfinished rotation of ${state.user}'s password`)
+    const steps = await rotateCredentialsSteps(ctx, state)
+    return await runSteps(steps, { title: `rotate-credentials ${state.user}`, plan: ctx.plan, reporter, signal: ctx.signal, concurrency: 4 })
+  } finally {
+    await ctx.close()
+  }
+}, io)

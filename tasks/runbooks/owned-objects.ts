@@ -1,0 +1,59 @@
+import { describeRef, KubeError, MANAGED_BY, NO_KIND, refOf, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
+
+/** Every kind bootstrap applies, namespaced ones first: namespaces and cluster-wide issuers go last. */
+export const OWNED_KINDS = [
+  ['traefik.io/v1alpha1', 'IngressRoute'],
+  ['monitoring.coreos.com/v1', 'ServiceMonitor'],
+  ['monitoring.coreos.com/v1', 'Probe'],
+  ['cert-manager.io/v1', 'Certificate'],
+  ['apps/v1', 'Deployment'],
+  ['batch/v1', 'Job'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Secret'],
+  ['v1', 'PersistentVolumeClaim'],
+  ['cert-manager.io/v1', 'Issuer'],
+  ['cert-manager.io/v1', 'ClusterIssuer'],
+  ['v1', 'Namespace'],
+] as const
+
+const SELECTOR = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',')
+
+/** Ours: carries the managed-by label and was server-side applied by our field manager. Either alone is not enough. */
+export function isOurs(object: KubeObject, fieldManager: string): boolean {
+  const labelled = Object.entries(MANAGED_BY).every(([k, v]) => object.metadata.labels?.[k] === v)
+  return labelled && (object.metadata.managedFields ?? []).some((f) => f.manager === fieldManager && f.operation === 'Apply')
+}
+
+/** Every object of OWNED_KINDS that is ours, in delete order. A kind whose CRD is absent has none. */
+export async function listOwnedObjects(kube: KubeClient): Promise<KubeObject[]> {
+  const lists = await Promise.all(OWNED_KINDS.map(async ([apiVersion, kind]) => {
+    try {
+      return (await kube.list(apiVersion, kind, { labelSelector: SELECTOR })).map((o) => ({ ...o, apiVersion, kind }))
+    } catch (error) {
+      if (error instanceof KubeError && error.reason === NO_KIND) return []
+      throw error
+    }
+  }))
+  return lists.flat().filter((o) => isOurs(o, kube.fieldManager))
+}
+
+/** Pure. What lives in a namespace that teardown must not take with it: anything not ours and not made for us. */
+export function isForeign(object: KubeObject, fieldManager: string): boolean {
+  if (isOurs(object, fieldManager)) return false
+  const annotations = object.metadata.annotations ?? {}
+  // cert-manager's Secrets for our Certificates, the service-account machinery and the API server's CA bundle come with the namespace.
+  if (object.kind === 'Secret' && (annotations['cert-manager.io/certificate-name'] || object['type'] === 'kubernetes.io/service-account-token')) return false
+  if (object.kind === 'ConfigMap' && object.metadata.name === 'kube-root-ca.crt') return false
+  if (object.kind === 'ServiceAccount' && object.metadata.name === 'default') return false
+  return true
+}
+
+/** The objects in `namespace` that are not ours (of the common kinds), named, for the reason a namespace is kept. */
+export async function foreignObjectsIn(kube: KubeClient, namespace: string): Promise<string[]> {
+  const kinds = [['v1', 'Secret'], ['v1', 'ConfigMap'], ['v1', 'Service'], ['apps/v1', 'Deployment'], ['v1', 'PersistentVolumeClaim']] as const
+  const lists = await Promise.all(kinds.map(async ([apiVersion, kind]) => (await kube.list(apiVersion, kind, { namespace })).map((o) => ({ ...o, apiVersion, kind }))))
+  return lists.flat().filter((o) => isForeign(o, kube.fieldManager)).map((o) => describeRef(refOf(o)))
+}
+
+export type { ObjectRef }

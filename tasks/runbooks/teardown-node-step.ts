@@ -1,0 +1,58 @@
+import { waitFor, type HomelabConfig, type KubeClient, type SshSession, type Step } from '@homelab/core'
+import { detectK3sUnit, readyCondition, resolveNodeName, waitForReadyAfterRestart, type TrustNode } from '@homelab/node-trust'
+import { removeRegistryTrust } from './remove-registry-trust.js'
+
+export type NodeCleanup = { op: 'write'; path: string; data: string } | { op: 'remove'; path: string } | { op: 'restart' }
+
+type NodeState = { yaml: string | undefined; ca: boolean }
+
+/** Pure. What teardown does on one node: our registries.yaml entries out (others kept), our CA file gone, K3s restarted if the file changed. */
+export function planNodeCleanup(state: NodeState, config: HomelabConfig, host: string): NodeCleanup[] {
+  const { registriesYamlPath: path, caPath } = config.nodeTrust
+  const changes: NodeCleanup[] = []
+  if (state.yaml !== undefined) {
+    const left = removeRegistryTrust(state.yaml, config.registry.hosts.registry, { host, path })
+    if (left === undefined) changes.push({ op: 'remove', path })
+    else if (left !== state.yaml) changes.push({ op: 'write', path, data: left })
+  }
+  if (state.ca) changes.push({ op: 'remove', path: caPath })
+  if (changes.some((c) => c.op !== 'restart' && c.path === path)) changes.push({ op: 'restart' })
+  return changes
+}
+
+/** One node; the caller chains them (`needs`), so K3s restarts one node at a time and a node that stays down stops the rest. */
+export function teardownNodeStep(options: { node: TrustNode; session: () => Promise<SshSession>; kube: () => KubeClient; config: HomelabConfig; needs: readonly string[] }): Step<NodeState, NodeCleanup, null> {
+  const { node, config } = options
+  return {
+    name: `node ${node.label}: remove the registry trust`,
+    needs: options.needs,
+    check: async () => {
+      const session = await options.session()
+      const [yaml, ca] = await Promise.all([session.readFile(config.nodeTrust.registriesYamlPath), session.readFile(config.nodeTrust.caPath)])
+      return { yaml: yaml?.toString('utf8'), ca: ca !== undefined }
+    },
+    desired: () => null,
+    diff: (state) => planNodeCleanup(state, config, node.label),
+    describe: (c) => ({ summary: c.op === 'restart' ? `restart K3s on ${node.label}` : `${c.op} ${c.path} on ${node.label}${c.op === 'write' ? ' (other registries kept)' : ''}` }),
+    apply: async (changes, ctx) => {
+      const session = await options.session()
+      const restart = changes.some((c) => c.op === 'restart')
+      const kube = options.kube()
+      const nodeName = restart ? await resolveNodeName(kube, node) : undefined
+      const before = nodeName ? readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })) : undefined
+      for (const c of changes) {
+        if (c.op === 'write') await session.writeFileAtomic(c.path, c.data, { mode: 0o600, backup: { keep: config.nodeTrust.backups } })
+        if (c.op === 'remove') {
+          const result = await session.exec(['rm', '-f', '--', c.path])
+          if (result.code !== 0) throw new Error(`rm ${c.path} on ${node.label} exited ${result.code}: ${result.stderr.trim()}`)
+        }
+      }
+      if (!nodeName) return
+      const unit = await detectK3sUnit(session, node)
+      const result = await session.exec(['systemctl', 'restart', unit])
+      if (result.code !== 0) throw new Error(`systemctl restart ${unit} on ${node.label} exited ${result.code}: ${result.stderr.trim()}`)
+      await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs: config.timeouts.nodeReady.milliseconds, signal: ctx.signal, progress: ctx.progress })
+      await waitFor(async () => ({ done: (await session.exec(['k3s', 'crictl', 'version'])).code === 0, seen: 'not answering' }), { what: `containerd on ${node.label}`, timeoutMs: config.timeouts.nodeReady.milliseconds, intervalMs: 250, signal: ctx.signal })
+    },
+  }
+}

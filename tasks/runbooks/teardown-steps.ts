@@ -1,0 +1,81 @@
+import { describeRef, refOf, retryPolicyFromConfig, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { configMapOwnership, dnsRecordsStep, piholeConnector } from '@homelab/dns'
+import { trustNodes } from '@homelab/node-trust'
+import { foreignObjectsIn, listOwnedObjects } from './owned-objects.js'
+import { teardownNodeStep } from './teardown-node-step.js'
+
+export type TeardownOptions = { deleteData: boolean }
+
+/**
+ * Everything the tool made, and nothing else: DNS records by the ownership list (other records stay), our entries in
+ * each node's registries.yaml (other content stays), then our objects (label + field manager). PVCs, and the
+ * namespaces holding them, stay unless --delete-data; a namespace with someone else's objects always stays.
+ */
+export async function teardownSteps(ctx: ToolContext, options: TeardownOptions): Promise<Step<any, any, any>[]> {
+  const kube = ctx.kube()
+  const dns = dnsSteps(ctx)
+  const nodes = nodeSteps(ctx)
+  const owned = await listOwnedObjects(kube)
+  const namespaced = owned.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ClusterIssuer')
+  const clusterIssuers = owned.filter((o) => o.kind === 'ClusterIssuer')
+  const namespaces = owned.filter((o) => o.kind === 'Namespace')
+  const firstStages = [...dns, ...nodes].map((s) => s.name)
+  const objectSteps = namespaced.map((o) =>
+    o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, firstStages))
+  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, objectSteps.map((s) => s.name)))
+  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...objectSteps, ...issuerSteps].map((s) => s.name)))
+  return [...dns, ...nodes, ...objectSteps, ...issuerSteps, ...namespaceSteps]
+}
+
+function dnsSteps(ctx: ToolContext): Step<any, any, any>[] {
+  const ownership = configMapOwnership(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: ctx.config.dns.stateConfigMap })
+  const timeoutMs = ctx.config.timeouts.http.milliseconds
+  const retries = retryPolicyFromConfig(ctx.config.retries)
+  // Wanting nothing and pruning removes exactly the records the ownership list names; foreign records are never touched.
+  return ctx.config.dns.piholes.map((pihole, index) =>
+    dnsRecordsStep({ pihole: piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal }), ownership, wanted: () => [], adopt: false, prune: true }))
+}
+
+function nodeSteps(ctx: ToolContext): Step<any, any, any>[] {
+  const steps: Step<any, any, any>[] = []
+  for (const node of trustNodes(ctx.config, ctx.acceptNewHostKeys)) {
+    const previous = steps.at(-1)
+    steps.push(teardownNodeStep({ node, session: () => ctx.ssh.session(node.target), kube: () => ctx.kube(), config: ctx.config, needs: previous ? [previous.name] : [] }))
+  }
+  return steps
+}
+
+function deleteStep(ctx: ToolContext, object: KubeObject, needs: readonly string[]): Step<boolean, 'delete'> {
+  const ref = refOf(object)
+  return {
+    name: `delete ${describeRef(ref)}`,
+    needs,
+    check: async () => (await ctx.kube().get(ref)) !== undefined,
+    desired: () => false,
+    diff: (present) => (present ? ['delete'] : []),
+    describe: () => ({ summary: `delete ${describeRef(ref)}` }),
+    apply: async () => void (await ctx.kube().delete(ref)),
+  }
+}
+
+function keptStep(object: KubeObject, reason: string): Step<null, never> {
+  return { name: `keep ${describeRef(refOf(object))}`, check: async () => Promise.reject(new StepSkipped(reason)), desired: () => null, diff: () => [] }
+}
+
+function namespaceStep(ctx: ToolContext, object: KubeObject, options: TeardownOptions, needs: readonly string[]): Step<boolean, 'delete'> {
+  const inner = deleteStep(ctx, object, needs)
+  const name = object.metadata.name
+  return {
+    ...inner,
+    check: async (stepCtx) => {
+      if (!options.deleteData) {
+        const claims = await ctx.kube().list('v1', 'PersistentVolumeClaim', { namespace: name })
+        if (claims.length > 0) throw new StepSkipped(`holds ${claims.length} PersistentVolumeClaim(s) that are kept; --delete-data removes them and the namespace`)
+      }
+      // Deleting a namespace deletes all in it: under --plan our objects are still there, so only foreign ones count.
+      const foreign = await foreignObjectsIn(ctx.kube(), name)
+      if (foreign.length > 0) throw new StepSkipped(`holds objects this tool did not make (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`)
+      return inner.check(stepCtx)
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parsePipelineArgs, pipelineEnvironment, turboRunArgv } from '../pipeline/pipeline-args.js'
+import { parseRecap, splitTaskLine, totalOf } from '../pipeline/pipeline-recaps.js'
+
+const Args = suite('pnpm turbo arguments')
+
+const cases: [string, string[], unknown][] = [
+  ['tool flags go to the tasks wherever they stand', ['bootstrap', '--json', '--filter=@homelab/dns', '--config', 'h.yaml'], { kind: 'pipeline', verb: 'bootstrap', turboArgs: ['--filter=@homelab/dns'], toolArgs: ['--json', '--config', 'h.yaml'], json: true }],
+  ['arguments after -- are the tasks\' too', ['plan', '--concurrency=2', '--', '--yes'], { kind: 'pipeline', verb: 'plan', turboArgs: ['--concurrency=2'], toolArgs: ['--yes'], json: false }],
+  ['`run` in front is accepted', ['run', 'verify', '--kubeconfig=k'], { kind: 'pipeline', verb: 'verify', turboArgs: [], toolArgs: ['--kubeconfig=k'], json: false }],
+  ['any other turbo command passes through untouched', ['ls', '--affected'], { kind: 'passthrough', args: ['ls', '--affected'] }],
+]
+for (const [name, argv, want] of cases) Args(name, () => assert.equal(parsePipelineArgs(argv), want))
+
+Args('bootstrap names preflight and verify-all so they get the flags, and never stops independent packages', () => {
+  const args = parsePipelineArgs(['bootstrap', '--json'])
+  if (args.kind !== 'pipeline') return assert.unreachable()
+  const argv = turboRunArgv(args)
+  assert.equal(argv.slice(0, 4), ['run', 'bootstrap', '//#preflight', '//#verify-all'])
+  assert.ok(argv.includes('--continue=dependencies-successful'))
+  assert.equal(argv.slice(-2), ['--', '--json'])
+})
+
+Args('the config travels as an absolute HOMELAB_CONFIG: from --config, else ./homelab.yaml, else nothing', () => {
+  const args = (argv: string[]) => parsePipelineArgs(argv) as Extract<ReturnType<typeof parsePipelineArgs>, { kind: 'pipeline' }>
+  assert.is(pipelineEnvironment(args(['bootstrap', '--config', 'a.yaml']), '/home/me', {}, () => false).env['HOMELAB_CONFIG'], '/home/me/a.yaml')
+  assert.equal(pipelineEnvironment(args(['bootstrap', '--config', 'a.yaml']), '/home/me', {}, () => false).toolArgs, ['--config', '/home/me/a.yaml'])
+  assert.is(pipelineEnvironment(args(['bootstrap']), '/home/me', {}, (p) => p === '/home/me/homelab.yaml').env['HOMELAB_CONFIG'], '/home/me/homelab.yaml')
+  assert.is(pipelineEnvironment(args(['bootstrap']), '/home/me', {}, () => false).env['HOMELAB_CONFIG'], undefined)
+})
+
+const Recaps = suite('recaps through turbo')
+
+Recaps('a prefixed human recap line is found and attributed to its task', () => {
+  const line = splitTaskLine('\x1b[36m@homelab/dns:bootstrap: \x1b[0mrecap dns (plan): ok=3 changed=1 failed=0 skipped=2')
+  assert.is(line.task, '@homelab/dns#bootstrap')
+  assert.equal(parseRecap(line.text, false), { title: 'dns', plan: true, ok: 3, changed: 1, failed: 0, skipped: 2 })
+  assert.is(splitTaskLine('//:preflight: ok       x').task, '//#preflight')
+})
+
+Recaps('a --json recap event is found; other lines are not recaps', () => {
+  assert.equal(parseRecap('{"event":"recap","title":"registry","plan":false,"ok":1,"changed":0,"failed":0,"skipped":0}', true), { event: 'recap', title: 'registry', plan: false, ok: 1, changed: 0, failed: 0, skipped: 0 } as never)
+  assert.is(parseRecap('{"event":"step","step":"x"}', true), undefined)
+  assert.is(parseRecap('ok       apply Namespace registry', false), undefined)
+})
+
+Recaps('the total adds every recap up', () => {
+  const r = (ok: number, changed: number) => ({ title: 'x', plan: false, ok, changed, failed: 0, skipped: 1 })
+  assert.equal(totalOf([r(2, 1), r(3, 0)], false), { title: 'total', plan: false, ok: 5, changed: 1, failed: 0, skipped: 2 })
+})
+
+Args.run()
+Recaps.run()

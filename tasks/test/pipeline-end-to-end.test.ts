@@ -1,0 +1,157 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { AppsV1Api } from '@kubernetes/client-node'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createKubeClient, type KubeClient } from '@homelab/core'
+import { storedSecretValue } from '@homelab/registry'
+import { labKubeConfig, labNodeRestarts, setLabNodeFault } from '@homelab/lab'
+import type { LabHomelab } from '../lab/lab-homelab.js'
+import { pipelineTotal, runToolProcess } from '../lab/run-tool-process.js'
+import { changedLines, DOMAIN, footprint, kubeOf, movedObjects, NS, readYaml, startE2eHomelab, yamlOf, type Footprint } from './e2e-homelab.js'
+
+// 127.0.1.71–73 and 127.0.4.71–72: clear of the demo (.1+) and every package test.
+type Ctx = { homelab: LabHomelab; config: string[]; before: Footprint }
+
+const E2e = suite<Ctx>('the whole homelab: pipeline, status, rotate-credentials, teardown', {} as Ctx)
+
+const FOREIGN_RECORD = '10.9.9.9 nas.e2e.home.arpa'
+const QUAY = '# kept by hand\nmirrors:\n  quay.io:\n    endpoint:\n      - https://quay-cache.lan\n'
+
+const tool = (ctx: Ctx, script: string, args: string[]) => runToolProcess(script, [...args, ...ctx.config])
+const storedSecretValueOf = (kube: KubeClient, namespace: string, name: string, key: string) => storedSecretValue(kube, { namespace, name }, key)
+const pipeline = (ctx: Ctx, ...args: string[]) => tool(ctx, 'tasks/turbo-pipeline.ts', ['bootstrap', ...args])
+
+E2e.before(async (ctx) => {
+  ctx.homelab = await startE2eHomelab('e2e', { nodeIp: '127.0.1.71', piholeIps: ['127.0.4.71', '127.0.4.72'] })
+  ctx.config = ['--config', ctx.homelab.configPath]
+  // Someone else's things, seeded before the tool ever runs: teardown must leave every one of them.
+  await ctx.homelab.piholes[0]!.seed({ hosts: [FOREIGN_RECORD] })
+  for (const node of ctx.homelab.nodes.nodes) rmSync(dirname(yamlOf(node)), { recursive: true, force: true })
+  mkdirSync(dirname(yamlOf(ctx.homelab.nodes.nodes[0]!)), { recursive: true })
+  writeFileSync(yamlOf(ctx.homelab.nodes.nodes[0]!), QUAY, { mode: 0o600 })
+  const otherKube = createKubeClient({ kubeconfigPath: ctx.homelab.lab.kubeconfigPath, fieldManager: 'someone-else' })
+  await otherKube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS.registry } }, { dryRun: false, force: true })
+  await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'foreign', namespace: NS.registry }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
+  // Our label alone does not make an object ours: the field manager must be ours too.
+  await otherKube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'labelled-foreign', namespace: NS.registry, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } }, data: { a: 'b' } }, { dryRun: false, force: true })
+})
+
+E2e.after(async (ctx) => {
+  for (const node of ctx.homelab?.nodes.nodes ?? []) await setLabNodeFault(node, 'none')
+  await ctx.homelab?.stop()
+})
+
+E2e('pnpm turbo bootstrap converges everything, verify included, with records on both Pi-holes and trust on every node', async (ctx) => {
+  const run = await pipeline(ctx)
+  assert.is(run.code, 0, run.output)
+  assert.is(pipelineTotal(run.output)?.failed, 0, run.output)
+  assert.match(run.output, /\/\/:verify-all: recap node-trust: ok=3 changed=0 failed=0/)
+  for (const pihole of ctx.homelab.piholes) assert.ok(pihole.records().hosts.includes(`${ctx.homelab.traefikIp} registry.${DOMAIN}`), pihole.url)
+  const first = readYaml(ctx.homelab.nodes.nodes[0]!)
+  assert.ok(first.startsWith('# kept by hand\nmirrors:\n  quay.io:'), first)
+  assert.match(first, new RegExp(`registry\\.${DOMAIN.replaceAll('.', '\\.')}`))
+})
+
+E2e('a second bootstrap reports changed=0 and moves no resourceVersion, DNS record, node file or restart', async (ctx) => {
+  ctx.before = await footprint(ctx.homelab)
+  const run = await pipeline(ctx)
+  const after = await footprint(ctx.homelab)
+  assert.is(run.code, 0, run.output)
+  assert.equal(changedLines(run.output), [], run.output)
+  assert.equal(movedObjects(ctx.before, after), [])
+  assert.equal(after.piholeWrites, ctx.before.piholeWrites)
+  assert.equal(after.mtimes, ctx.before.mtimes)
+  assert.equal(after.restarts, ctx.before.restarts)
+})
+
+/** status, with the lab-shared singleton's drift (see e2e-homelab.ts) not counted. */
+async function status(ctx: Ctx): Promise<{ code: number; output: string; drift: string[] }> {
+  const run = await tool(ctx, 'tasks/status.ts', [])
+  const drift = changedLines(run.output)
+  const onlySingleton = run.code === 3 && drift.length === 0
+  return { code: onlySingleton ? 0 : run.code, output: run.output, drift }
+}
+
+E2e('status exits 0 on the converged homelab', async (ctx) => {
+  const run = await status(ctx)
+  assert.is(run.code, 0, run.output)
+})
+
+E2e('a record deleted, a node file edited and the registry scaled to 0 by hand: status exits 3 naming each, bootstrap repairs exactly them', async (ctx) => {
+  const [, second] = ctx.homelab.piholes
+  const record = `${ctx.homelab.traefikIp} registry.${DOMAIN}`
+  const removed = await fetch(`${second!.url}/api/config/dns/hosts/${encodeURIComponent(record)}`, { method: 'DELETE' })
+  assert.is(removed.status, 204)
+  const node = ctx.homelab.nodes.nodes[1]!
+  writeFileSync(yamlOf(node), readYaml(node).replace(/password: .*/, 'password: edited-by-hand'), { mode: 0o600 })
+  // What `kubectl scale --replicas=0` sends: the scale subresource, under another field manager.
+  await labKubeConfig(ctx.homelab.lab).makeApiClient(AppsV1Api).replaceNamespacedDeploymentScale({ name: 'registry', namespace: NS.registry, fieldManager: 'kubectl', body: { metadata: { name: 'registry', namespace: NS.registry }, spec: { replicas: 0 } } })
+  const found = await status(ctx)
+  assert.is(found.code, 3, found.output)
+  const drift = found.drift.join('\n')
+  assert.match(drift, /dns records on pihole-2/)
+  assert.match(drift, new RegExp(`node-trust ${node.nodeName}`))
+  assert.match(drift, /Deployment e2e-registry\/registry/)
+
+  const restarts = ctx.homelab.nodes.nodes.map((n) => labNodeRestarts(n).length)
+  const repair = await pipeline(ctx, '--force-conflicts')
+  assert.is(repair.code, 0, repair.output)
+  const changed = changedLines(repair.output)
+  assert.equal(changed.sort(), [`apply Deployment ${NS.registry}/registry`, 'dns records on pihole-2 (http://127.0.4.72)', `node-trust ${node.nodeName}`].sort(), repair.output)
+  assert.equal(ctx.homelab.nodes.nodes.map((n) => labNodeRestarts(n).length - restarts[ctx.homelab.nodes.nodes.indexOf(n)]!), [0, 1, 0])
+  assert.ok(second!.records().hosts.includes(record))
+  const again = await status(ctx)
+  assert.is(again.code, 0, again.output)
+})
+
+E2e('rotate-credentials interrupted at a read-only node fails there; the re-run finishes the same rotation on every node', async (ctx) => {
+  const kube = kubeOf(ctx.homelab)
+  const old = await storedSecretValueOf(kube, NS.registry, 'registry-credentials', 'admin')
+  const stuck = ctx.homelab.nodes.nodes[2]!
+  await setLabNodeFault(stuck, 'read-only')
+  const first = await tool(ctx, 'tasks/rotate-credentials.ts', [])
+  assert.is(first.code, 1, first.output)
+  const pending = await storedSecretValueOf(kube, NS.tool, 'registry-rotation', 'next')
+  assert.ok(pending && pending !== old, 'the rotation record keeps the new password')
+  assert.is(await storedSecretValueOf(kube, NS.registry, 'registry-credentials', 'admin'), pending)
+  assert.not.ok(readYaml(stuck).includes(pending!), 'the read-only node cannot have the new password yet')
+
+  await setLabNodeFault(stuck, 'none')
+  const second = await tool(ctx, 'tasks/rotate-credentials.ts', [])
+  assert.is(second.code, 0, second.output)
+  assert.match(second.output, /finishing the unfinished rotation/)
+  assert.match(second.output, /ok\s+registry rejects the old password/)
+  assert.is(await storedSecretValueOf(kube, NS.registry, 'registry-credentials', 'admin'), pending)
+  assert.is(await storedSecretValueOf(kube, NS.tool, 'registry-rotation', 'next'), undefined)
+  for (const n of ctx.homelab.nodes.nodes) assert.ok(readYaml(n).includes(pending!), `${n.host} has the new password`)
+  for (const output of [first.output, second.output]) assert.not.ok(output.includes(pending!) || output.includes(old!), 'a password reached the output')
+  const after = await pipeline(ctx)
+  assert.equal(changedLines(after.output), [], after.output)
+})
+
+E2e('teardown --plan shows everything and changes nothing; teardown --yes removes all of ours and none of theirs', async (ctx) => {
+  const kube = kubeOf(ctx.homelab)
+  const before = await footprint(ctx.homelab)
+  const plan = await tool(ctx, 'tasks/teardown.ts', ['--plan'])
+  assert.is(plan.code, 0, plan.output)
+  assert.match(plan.output, /delete Deployment e2e-registry\/registry/)
+  assert.match(plan.output, /skipped\s+keep PersistentVolumeClaim e2e-registry\/registry-data/)
+  assert.equal(movedObjects(before, await footprint(ctx.homelab)), [])
+
+  const run = await tool(ctx, 'tasks/teardown.ts', ['--yes'])
+  assert.is(run.code, 0, run.output)
+  for (const pihole of ctx.homelab.piholes) assert.not.ok(pihole.records().hosts.some((h) => h.includes(DOMAIN) && h !== FOREIGN_RECORD), pihole.url)
+  assert.ok(ctx.homelab.piholes[0]!.records().hosts.includes(FOREIGN_RECORD))
+  assert.is(readFileSync(yamlOf(ctx.homelab.nodes.nodes[0]!), 'utf8'), QUAY)
+  for (const n of ctx.homelab.nodes.nodes.slice(1)) assert.throws(() => readYaml(n), /ENOENT/)
+  const get = (apiVersion: string, kind: string, name: string, namespace?: string) => kube.get({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) })
+  assert.ok(await get('v1', 'Secret', 'foreign', NS.registry))
+  assert.ok(await get('v1', 'ConfigMap', 'labelled-foreign', NS.registry))
+  assert.ok(await get('v1', 'PersistentVolumeClaim', 'registry-data', NS.registry), 'data is kept without --delete-data')
+  assert.is(await get('apps/v1', 'Deployment', 'registry', NS.registry), undefined)
+  assert.is(await get('cert-manager.io/v1', 'ClusterIssuer', 'e2e-ca'), undefined)
+  assert.is(await get('v1', 'ConfigMap', 'dns-records', NS.tool), undefined)
+})
+
+E2e.run()

@@ -1,0 +1,63 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseConfig, type KubeObject } from '@homelab/core'
+import { removeRegistryTrust } from '../runbooks/remove-registry-trust.js'
+import { configuredReadTimeout, readTimeoutWarning } from '../runbooks/traefik-read-timeout.js'
+import { isForeign, isOurs } from '../runbooks/owned-objects.js'
+import { planNodeCleanup } from '../runbooks/teardown-node-step.js'
+
+const chart = (values: string): KubeObject => ({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig', metadata: { name: 'traefik', namespace: 'kube-system' }, spec: { valuesContent: values } })
+
+const Timeout = suite('Traefik read timeout')
+const timeouts: [string, KubeObject | undefined, number | undefined, boolean][] = [
+  ['no HelmChartConfig: the 60 s default applies and is warned about', undefined, undefined, true],
+  ['chart ≥ 28 ports form, 600s: fine', chart('ports:\n  websecure:\n    transport:\n      respondingTimeouts:\n        readTimeout: 600s\n'), 600, false],
+  ['chart 27 flag form, 10m: fine', chart('additionalArguments:\n  - "--entryPoints.websecure.transport.respondingTimeouts.readTimeout=10m"\n'), 600, false],
+  ['0 means no limit: fine', chart('ports:\n  websecure:\n    transport:\n      respondingTimeouts:\n        readTimeout: 0\n'), 0, false],
+  ['120s still cuts big layers', chart('ports:\n  websecure:\n    transport:\n      respondingTimeouts:\n        readTimeout: 120s\n'), 120, true],
+  ['a HelmChartConfig about something else: default applies', chart('logs:\n  general:\n    level: DEBUG\n'), undefined, true],
+]
+for (const [name, object, seconds, warns] of timeouts) {
+  Timeout(name, () => {
+    const found = configuredReadTimeout(object, 'websecure')
+    assert.is(found.seconds, seconds)
+    const warning = readTimeoutWarning(found, 'websecure')
+    assert.is(warning !== undefined, warns)
+    if (warning) assert.match(warning, /kind: HelmChartConfig[\s\S]*readTimeout: 600s/)
+  })
+}
+
+const Trust = suite('removing our registries.yaml entries')
+const where = { host: 'n1', path: '/etc/rancher/k3s/registries.yaml' }
+const ours = 'mirrors:\n  registry.homelab.local:\n    endpoint: [ https://registry.homelab.local ]\nconfigs:\n  registry.homelab.local:\n    auth:\n      username: admin\n      password: x\n'
+const trustCases: [string, string, string | undefined][] = [
+  ['a file with only our entries goes', ours, undefined],
+  ['another mirror and a comment stay', `# mine\n${ours}\n`.replace('mirrors:\n', 'mirrors:\n  quay.io:\n    endpoint:\n      - https://quay-cache.lan\n'), '# mine\nmirrors:\n  quay.io:\n    endpoint:\n      - https://quay-cache.lan\n'],
+  ['a docker.io mirror of someone else stays', `${ours}`.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint: [ https://cache.lan ]\n'), 'mirrors:\n  docker.io:\n    endpoint: [ https://cache.lan ]\n'],
+  ['our docker.io mirror goes with ours', ours.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint: [ https://registry.homelab.local ]\n'), undefined],
+]
+for (const [name, text, want] of trustCases) Trust(name, () => assert.is(removeRegistryTrust(text, 'registry.homelab.local', where), want))
+
+Trust('the node plan: write the rest, remove the CA, restart K3s once', () => {
+  const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
+  const yaml = ours.replace('mirrors:\n', 'mirrors:\n  quay.io:\n    endpoint: [ https://q ]\n')
+  assert.equal(planNodeCleanup({ yaml, ca: true }, config, 'n1').map((c) => c.op), ['write', 'remove', 'restart'])
+  assert.equal(planNodeCleanup({ yaml: undefined, ca: false }, config, 'n1'), [])
+})
+
+const Owned = suite('what teardown counts as ours')
+const object = (labels: Record<string, string>, manager: string, extra: Partial<KubeObject> = {}): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels, managedFields: [{ manager, operation: 'Apply' }] }, ...extra }) as KubeObject
+const label = { 'app.kubernetes.io/managed-by': 'homelab-devtools' }
+Owned('label and field manager together make it ours', () => assert.ok(isOurs(object(label, 'homelab-devtools'), 'homelab-devtools')))
+Owned('our label applied by someone else is not ours', () => assert.not.ok(isOurs(object(label, 'kubectl'), 'homelab-devtools')))
+Owned('our manager without the label is not ours', () => assert.not.ok(isOurs(object({}, 'homelab-devtools'), 'homelab-devtools')))
+Owned('cert-manager Secrets for our Certificates and kube-root-ca.crt come with the namespace', () => {
+  assert.not.ok(isForeign({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-tls', annotations: { 'cert-manager.io/certificate-name': 'registry-tls' } } }, 'homelab-devtools'))
+  assert.not.ok(isForeign({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' } }, 'homelab-devtools'))
+  assert.ok(isForeign({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'foreign' } }, 'homelab-devtools'))
+})
+
+Timeout.run()
+Trust.run()
+Owned.run()
