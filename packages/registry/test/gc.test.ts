@@ -135,6 +135,8 @@ Gc('gc --yes frees exactly the blobs only the deleted image used; the other stil
   for (const layer of a.layers) assert.ok(pulled.blobs.get(layer.digest)?.equals(layer.bytes))
   assert.match(output, /changed\s+garbage-collect\n\s+~ deleted 3 blobs/)
   assert.is(await mode(ctx), 'read-write')
+  assert.equal(await ctx.reg.kube.list('batch/v1', 'Job', { namespace: ctx.reg.ns }), [], 'every GC Job is deleted once read')
+  assert.equal(await ctx.reg.kube.list('v1', 'Pod', { namespace: ctx.reg.ns, labelSelector: 'app.kubernetes.io/component=garbage-collect' }), [])
   await pushImage(ctx.admin, 'test/app', 'after-gc', buildImage([{ 'd.txt': 'pushed after GC\n' }]))
 })
 
