@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { acquireRunLock } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -188,6 +189,20 @@ for (const [name, message, exitCode, want] of reports) {
     for (const [key, value] of Object.entries(want)) assert.equal(report[key as keyof typeof report], value, key)
   })
 }
+
+Gc('gc refuses to start while a registry bootstrap holds the run lock, and changes nothing', async (ctx) => {
+  const held = await acquireRunLock(ctx.reg.kube, { namespace: ctx.reg.config().kubernetes.namespace, name: 'registry', task: 'registry bootstrap' })
+  const pid = ctx.reg.registryPid()
+  try {
+    const { code, output } = await gc(ctx, ['--yes'])
+    assert.is(code, 1, output)
+    assert.match(output, /failed\s+run lock\n\s+another run holds .*run-lock-registry: registry bootstrap/)
+    assert.is(await mode(ctx), 'read-write')
+    assert.is(ctx.reg.registryPid(), pid)
+  } finally {
+    await held.release()
+  }
+})
 
 Gc('describeGcReport and formatBytes say it in words', () => {
   assert.equal(describeGcReport(parseGcReport(reports[0]![1], 0)), ['3 blobs eligible for deletion (2.0 KiB), 1 manifests; 4 blobs still in use', 'repositories: lib/app, other'])

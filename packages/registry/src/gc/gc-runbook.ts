@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { StepSkipped, type HomelabConfig, type KubeClient, type RunResult, type ToolContext } from '@homelab/core'
+import { StepSkipped, type HomelabConfig, type KubeClient, type RunResult, type ToolContext, acquireRunLock, type RunLock } from '@homelab/core'
 import { GcError } from '../errors/gc-error.js'
 import { endpointClient, registryEndpoint, storedRegistryPasswords } from '../registry-endpoint.js'
 import { checkTagsPull } from '../registry-pull-check.js'
@@ -65,10 +65,21 @@ export async function runGcRunbook(ctx: ToolContext, options: GcOptions): Promis
     progress: (message) => ctx.reporter.progress('registry gc', message),
     mayBeReadOnly: false, stoppedBy: undefined,
   }
+  // The registry's bootstrap takes the same lock: run during the read-only window it would switch it back early.
+  let lock: RunLock | undefined
+  if (!options.plan) {
+    try {
+      lock = await acquireRunLock(gc.kube, { namespace: ctx.config.kubernetes.namespace, name: 'registry', task: 'registry gc' })
+    } catch (error) {
+      await run.phase('run lock', () => Promise.reject(error))
+      return run.finish()
+    }
+  }
   try {
     await collect(gc, run)
   } finally {
     if (gc.mayBeReadOnly && !options.plan) await restore(gc, run)
+    await lock?.release()
   }
   return run.finish()
 }
