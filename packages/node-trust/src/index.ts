@@ -1,4 +1,5 @@
-export { nodeTrust, createNodeTrust, TEST_IMAGE_PATH, type NodeTrustOptions } from './node-trust-component.js'
+export { nodeTrust, createNodeTrust, type NodeTrustOptions } from './node-trust-component.js'
+export { pushTestImageStep, TEST_IMAGE_PATH, TEST_REPOSITORY, TEST_TAG, PUSH_TEST_IMAGE_STEP } from './push-test-image.js'
 export { mergeRegistriesYaml, maskRegistryCredentials, DEFAULT_MERGE_LIMITS, type RegistryTrust, type MergeLimits } from './merge-registries-yaml.js'
 export { planNodeTrust, describeNodeTrustChange, type NodeTrustChange, type FileWrite, type K3sRestart, type PlanOptions } from './plan-node-trust.js'
 export { nodeTrustStep, TRUST_MATERIAL_STEP, type NodeTrustState, type NodeTrustStepDeps } from './node-trust-step.js'

@@ -5,13 +5,11 @@ import { nodeTrustStep, TRUST_MATERIAL_STEP } from './node-trust-step.js'
 import { readTrustMaterial, type TrustMaterial } from './registry-trust-material.js'
 import { RestartRollout } from './restart-rollout.js'
 import { trustNodes, type TrustNode } from './trust-nodes.js'
+import { PUSH_TEST_IMAGE_STEP, pushTestImageStep, TEST_REPOSITORY, TEST_TAG } from './push-test-image.js'
 import { verifyNodePullStep } from './verify-node-pull.js'
 
-/** Where the registry verify pushes its small test image, under the registry host. */
-export const TEST_IMAGE_PATH = 'homelab-devtools/verify:1'
-
 export type NodeTrustOptions = {
-  /** The image `verify` pulls on every node; default `<registry host>/homelab-devtools/verify:1`. */
+  /** The image `verify` pulls on every node; by default verify pushes its own small image first and pulls that. */
   testImage?: string
   limits?: MergeLimits
 }
@@ -54,8 +52,12 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       ]
     },
     async verify(ctx) {
-      const ref = options.testImage ?? `${ctx.config.registry.hosts.registry}/${TEST_IMAGE_PATH}`
-      return trustNodes(ctx.config, ctx.acceptNewHostKeys).map((node) => verifyNodePullStep(node, () => ctx.ssh.session(node.target), ref))
+      const nodes = trustNodes(ctx.config, ctx.acceptNewHostKeys)
+      if (nodes.length === 0) return []
+      const push = options.testImage ? [] : [pushTestImageStep(ctx)]
+      const ref = options.testImage ?? `${ctx.config.registry.hosts.registry}/${TEST_REPOSITORY}:${TEST_TAG}`
+      const pulls = nodes.map((node) => verifyNodePullStep(node, () => ctx.ssh.session(node.target), ref))
+      return [...push, ...pulls.map((step) => (push.length > 0 ? { ...step, needs: [...(step.needs ?? []), PUSH_TEST_IMAGE_STEP] } : step))]
     },
   }
 }
