@@ -1,4 +1,4 @@
-import { describeRef, KubeError, MANAGED_BY, NO_KIND, refOf, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
+import { describeRef, KubeError, MANAGED_BY, NO_KIND, refOf, type HomelabConfig, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
 
 /** Every kind bootstrap applies, namespaced ones first: namespaces and cluster-wide issuers go last. */
 export const OWNED_KINDS = [
@@ -25,8 +25,23 @@ export function isOurs(object: KubeObject, fieldManager: string): boolean {
   return labelled && (object.metadata.managedFields ?? []).some((f) => f.manager === fieldManager && f.operation === 'Apply')
 }
 
+/**
+ * Pure. Whether this config's bootstrap could have made the object: its namespaces, its CA chain, and the one
+ * cluster-wide LocalRegistryHosting ConfigMap. Another config's installation on the same cluster (a second homelab,
+ * a test) is ours by label and manager too, and must survive this config's teardown.
+ */
+export function inScope(object: KubeObject, config: HomelabConfig): boolean {
+  const { name, namespace } = object.metadata
+  const namespaces = [config.registry.namespace, config.localstack.namespace, config.kubernetes.namespace]
+  if (object.kind === 'Namespace') return namespaces.includes(name)
+  if (object.kind === 'ClusterIssuer') return config.tls.mode === 'ca' && [config.tls.ca.selfSignedIssuer, config.tls.ca.issuer].includes(name)
+  if (namespace && namespaces.includes(namespace)) return true
+  if (namespace === config.tls.ca.namespace) return object.kind === 'Certificate' && name === config.tls.ca.certificate
+  return namespace === 'kube-public' && object.kind === 'ConfigMap' && name === 'local-registry-hosting'
+}
+
 /** Every object of OWNED_KINDS that is ours, in delete order. A kind whose CRD is absent has none. */
-export async function listOwnedObjects(kube: KubeClient): Promise<KubeObject[]> {
+export async function listOwnedObjects(kube: KubeClient, config?: HomelabConfig): Promise<KubeObject[]> {
   const lists = await Promise.all(OWNED_KINDS.map(async ([apiVersion, kind]) => {
     try {
       return (await kube.list(apiVersion, kind, { labelSelector: SELECTOR })).map((o) => ({ ...o, apiVersion, kind }))
@@ -35,7 +50,7 @@ export async function listOwnedObjects(kube: KubeClient): Promise<KubeObject[]> 
       throw error
     }
   }))
-  return lists.flat().filter((o) => isOurs(o, kube.fieldManager))
+  return lists.flat().filter((o) => isOurs(o, kube.fieldManager) && (config === undefined || inScope(o, config)))
 }
 
 /** Pure. What lives in a namespace that teardown must not take with it: anything not ours and not made for us. */

@@ -15,7 +15,7 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   const kube = ctx.kube()
   const dns = dnsSteps(ctx)
   const nodes = nodeSteps(ctx)
-  const owned = await listOwnedObjects(kube)
+  const owned = await listOwnedObjects(kube, ctx.config)
   const namespaced = owned.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ClusterIssuer')
   const clusterIssuers = owned.filter((o) => o.kind === 'ClusterIssuer')
   const namespaces = owned.filter((o) => o.kind === 'Namespace')

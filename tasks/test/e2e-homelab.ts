@@ -1,8 +1,8 @@
 // Shared by the tasks tests (not a test file itself): one homelab on loopback with names of its own, so a demo or the
 // package tests sharing the lab keep theirs, and helpers that read what the tool left behind.
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { createKubeClient, type KubeClient } from '@homelab/core'
+import { createKubeClient, loadConfig, type KubeClient } from '@homelab/core'
 import { labNodeRestarts, labOptionsFromEnv, type LabNode } from '@homelab/lab'
 import { listOwnedObjects } from '../runbooks/owned-objects.js'
 import { startLabHomelab, type LabHomelab } from '../lab/lab-homelab.js'
@@ -38,12 +38,13 @@ export const readYaml = (node: LabNode) => readFileSync(yamlOf(node), 'utf8')
 export type Footprint = { versions: Map<string, string>; piholeWrites: number[]; mtimes: number[]; restarts: number[] }
 
 export async function footprint(homelab: LabHomelab): Promise<Footprint> {
-  const owned = await listOwnedObjects(kubeOf(homelab))
+  const config = loadConfig({ configPath: homelab.configPath, cwd: process.cwd(), env: {} })
+  const owned = await listOwnedObjects(kubeOf(homelab), config)
   return {
     // Run locks come and go with every bootstrap; they are bookkeeping, not what bootstrap converges.
     versions: new Map(owned.filter((o) => !o.metadata.name.endsWith('-lock') && !o.metadata.name.startsWith('run-lock')).map((o) => [`${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`, String(o.metadata.resourceVersion)])),
     piholeWrites: homelab.piholes.map((p) => p.requests.writes().length),
-    mtimes: homelab.nodes.nodes.map((n) => statSync(yamlOf(n)).mtimeMs),
+    mtimes: homelab.nodes.nodes.map((n) => (existsSync(yamlOf(n)) ? statSync(yamlOf(n)).mtimeMs : 0)),
     restarts: homelab.nodes.nodes.map((n) => labNodeRestarts(n).length),
   }
 }

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { parseConfig, type KubeObject } from '@homelab/core'
 import { removeRegistryTrust } from '../runbooks/remove-registry-trust.js'
 import { configuredReadTimeout, readTimeoutWarning } from '../runbooks/traefik-read-timeout.js'
-import { isForeign, isOurs } from '../runbooks/owned-objects.js'
+import { inScope, isForeign, isOurs } from '../runbooks/owned-objects.js'
 import { planNodeCleanup } from '../runbooks/teardown-node-step.js'
 
 const chart = (values: string): KubeObject => ({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig', metadata: { name: 'traefik', namespace: 'kube-system' }, spec: { valuesContent: values } })
@@ -61,3 +61,17 @@ Owned('cert-manager Secrets for our Certificates and kube-root-ca.crt come with 
 Timeout.run()
 Trust.run()
 Owned.run()
+
+const Scope = suite('what one config’s teardown may touch')
+Scope('its namespaces, its CA chain and the LocalRegistryHosting ConfigMap; another installation’s objects are left', () => {
+  const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
+  const at = (kind: string, name: string, namespace?: string) => ({ apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) } }) as KubeObject
+  assert.ok(inScope(at('Deployment', 'registry', 'registry'), config))
+  assert.ok(inScope(at('ClusterIssuer', 'homelab-ca'), config))
+  assert.ok(inScope(at('Certificate', 'homelab-root-ca', 'cert-manager'), config))
+  assert.ok(inScope(at('ConfigMap', 'local-registry-hosting', 'kube-public'), config))
+  assert.not.ok(inScope(at('Deployment', 'registry', 'other-registry'), config))
+  assert.not.ok(inScope(at('ClusterIssuer', 'other-ca'), config))
+  assert.not.ok(inScope(at('Namespace', 'other-registry'), config))
+})
+Scope.run()
