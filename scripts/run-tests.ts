@@ -16,6 +16,8 @@ function testFiles(): string[] {
     .filter((p) => !values.package || values.package.includes(p))
     .map((p) => join(root, 'packages', p, 'test'))
   if (!values.package) dirs.push(join(root, 'tasks', 'test'))
+  // The reliability suite last: its final file prints the counts across the whole tool.
+  if (!values.package) dirs.push(join(root, 'tests', 'reliability'))
   const files = dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(d, f)))
   return positionals.length ? files.filter((f) => positionals.some((p) => f.includes(p))) : files
 }

@@ -180,6 +180,10 @@ async function answer(req: IncomingMessage, res: ServerResponse, instance: Insta
   let response: DoubleResponse
   if (fault && faultMatches(fault, method, url.pathname)) {
     if (fault.kind === 'hang') return void instance.held.add(res)
+    if (fault.kind === 'body') {
+      instance.log.record({ method, path: decodeURIComponent(url.pathname), queryKeys: [...url.searchParams.keys()], status: fault.status ?? 200 })
+      return void res.writeHead(fault.status ?? 200, { 'content-type': 'application/json' }).end(fault.body)
+    }
     response = faultResponse(fault.kind === 'status' ? fault.status : 500)
   } else {
     const request: DoubleRequest = { method, url, headers: req.headers, body: parseBody(Buffer.concat(chunks).toString('utf8')) }

@@ -5,9 +5,12 @@ export type FaultMatch = { method?: string; pathPrefix?: string }
 
 /**
  * Trouble a test can switch on: an answer with this status instead of the real one, a request that is never answered,
- * or no server at all (connection refused) until the fault is cleared.
+ * no server at all (connection refused) until the fault is cleared, or `body`: these raw bytes sent as
+ * `application/json` (garbage JSON, a wrong shape) with the given status (default 200).
  */
-export type PiholeFault = ({ kind: 'status'; status: number } | { kind: 'hang' }) & { match?: FaultMatch } | { kind: 'down' }
+export type PiholeFault =
+  | (({ kind: 'status'; status: number } | { kind: 'hang' } | { kind: 'body'; body: string; status?: number }) & { match?: FaultMatch })
+  | { kind: 'down' }
 
 export const faultMatches = (fault: PiholeFault, method: string, path: string): boolean =>
   fault.kind !== 'down' && (fault.match?.method === undefined || fault.match.method === method) && path.startsWith(fault.match?.pathPrefix ?? '')
