@@ -33,7 +33,7 @@ export type TaskOutcome = RunResult | RunResult[] | number
 
 export class UsageError extends Error {}
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const
+export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3, interrupted: 130 } as const
 
 /**
  * The one place where a task's outcome becomes an exit code: 0 done, 1 a step failed, 2 bad config or usage.
@@ -59,6 +59,11 @@ export async function runTask<O extends NonNullable<ParseArgsConfig['options']>>
   }
   try {
     const outcome = await main({ flags: parsed.flags, positionals: parsed.positionals, reporter, io })
+    // An interrupted run is not a finished one, whatever its steps said: CI and turbo must not take it for done.
+    if (io.signal.aborted) {
+      reporter.error('interrupted: the steps not yet started were skipped; run it again to finish')
+      return EXIT.interrupted
+    }
     if (typeof outcome === 'number') return outcome
     const runs = Array.isArray(outcome) ? outcome : [outcome]
     return runs.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok

@@ -35,11 +35,15 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
   const config = loadConfig({ configPath: flags.config, cwd: options.cwd, env: options.env })
   let kube: KubeClient | undefined
   const ssh = new SshPool()
+  const acceptNewHostKeys = flags['accept-new-host-keys'] ?? config.nodeTrust.acceptNewHostKeys
+  if (acceptNewHostKeys) {
+    options.reporter.warn(undefined, `host keys: a node's unknown SSH host key will be trusted on first use and added to ${config.nodeTrust.knownHostsFile}; a changed key is still refused`)
+  }
   return {
     config,
     plan: flags.plan ?? false,
     forceConflicts: flags['force-conflicts'] ?? false,
-    acceptNewHostKeys: flags['accept-new-host-keys'] ?? config.nodeTrust.acceptNewHostKeys,
+    acceptNewHostKeys,
     yes: flags.yes ?? false,
     reporter: options.reporter,
     signal: options.signal,

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createReporter, runSteps, StepSkipped, type Step } from '../src/index.js'
+import { createReporter, EXIT, runSteps, runTask, StepSkipped, type Step, type TaskIo } from '../src/index.js'
 
 type Captured = { text: () => string; out: { write: (s: string) => void } }
 const capture = (): Captured => {
@@ -124,6 +124,18 @@ Runner('an aborted run skips the steps not yet started as interrupted', async ()
       ['second', 'skipped', 'interrupted'],
     ],
   )
+})
+
+Runner('an interrupted task exits 130 and says so, even though no step failed', async () => {
+  const controller = new AbortController()
+  const out = capture()
+  const io: TaskIo = { argv: [], env: {}, cwd: '/', stdout: out.out, stderr: out.out, signal: controller.signal }
+  const first: Step<null, never> = { name: 'first', check: async () => (controller.abort(), null), desired: () => null, diff: () => [] }
+  const second: Step<null, never> = { name: 'second', check: async () => null, desired: () => null, diff: () => [] }
+  const code = await runTask({ name: 't', usage: 't', options: {} }, async ({ reporter }) => runSteps([first, second], { title: 't', plan: false, signal: controller.signal, reporter }), io)
+  assert.is(code, EXIT.interrupted)
+  assert.match(out.text(), /skipped\s+second: interrupted/)
+  assert.match(out.text(), /error\s+interrupted: .*run it again/)
 })
 
 Runner.run()
