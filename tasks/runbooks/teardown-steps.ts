@@ -22,8 +22,10 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   const firstStages = [...dns, ...nodes].map((s) => s.name)
   const objectSteps = namespaced.map((o) =>
     o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, firstStages))
-  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, objectSteps.map((s) => s.name)))
-  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...objectSteps, ...issuerSteps].map((s) => s.name)))
+  // A kept PVC's step is skipped on purpose; what comes after must not wait for it (a skipped need skips the step).
+  const deleted = objectSteps.filter((s) => !s.name.startsWith('keep ')).map((s) => s.name)
+  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deleted))
+  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...deleted, ...issuerSteps.map((s) => s.name)]))
   return [...dns, ...nodes, ...objectSteps, ...issuerSteps, ...namespaceSteps]
 }
 
