@@ -55,6 +55,27 @@ Config('the example file validates through loadConfig and is what loads without 
   assert.is(config.ingress.ip, '192.168.4.202')
   assert.is(config.registry.storage.size.toString(), '30Gi')
   assert.is(config.registry.storage.storageClass, 'local-path')
+  // A run on the example's defaults must reach no machine it was not told about: its Pi-holes and nodes are comments.
+  assert.equal(config.nodes, [])
+  assert.equal(config.dns.piholes, [])
+})
+
+Config('the commented-out Pi-hole and node entries of the example validate once uncommented', (ctx) => {
+  const text = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8')
+  const uncomment = (from: string, indent: string) => {
+    const lines = text.split('\n')
+    const start = lines.findIndex((l) => l.startsWith(from))
+    const block = [from.replace('# ', '')]
+    for (const line of lines.slice(start + 1)) {
+      if (!line.startsWith(`${indent}#   `) && !line.startsWith(`${indent}#     `)) break
+      block.push(line.replace(`${indent}# `, indent))
+    }
+    return block.join('\n')
+  }
+  const yaml = `dns:\n${uncomment('  # piholes:', '  ')}\n${uncomment('# nodes:', '')}\n`.replace(/keyFile: \S+/, 'agent: true').replace(/\n\s*caFile: \S+/, '')
+  mkdirSync(join(ctx.dir, 'secrets'), { recursive: true })
+  for (const file of ['sudo', 'pihole-1']) writeFileSync(join(ctx.dir, 'secrets', file), 'uncommented-pw-1\n', { mode: 0o600 })
+  const config = parseConfig(yaml, { sourceName: 'example-uncommented.yaml', baseDir: ctx.dir, env: { ...ctx.env, SSH_AUTH_SOCK: '/run/agent.sock' } })
   assert.equal(config.nodes.map((n) => n.host), ['192.168.4.10', '192.168.4.11'])
   assert.is(config.dns.piholes[0]?.url, 'http://192.168.4.53')
 })
