@@ -1,24 +1,10 @@
-import { checkStep, type HomelabConfig, type SshPool, type SshTarget, type Step } from '@homelab/core'
+import { checkStep, nodeSshTargets, type HomelabConfig, type SshPool, type SshTarget, type Step } from '@homelab/core'
 import { DockerSocketError } from './errors/docker-socket-error.js'
 import { HOST_DOCKER_SOCKET } from './render-lambda-executor.js'
 
 export type DockerSocketCheck = { config: HomelabConfig; ssh: SshPool; acceptNewHostKeys: boolean }
 
-/** The node list as SSH targets, the way node-trust reaches them. */
-function nodeTargets({ config, acceptNewHostKeys }: DockerSocketCheck): SshTarget[] {
-  return config.nodes.map((node, i) => ({
-    host: node.host,
-    port: node.port,
-    user: node.user,
-    ...(node.keyFile ? { privateKeyPath: node.keyFile } : {}),
-    ...(node.agent ? { agent: node.agent } : {}),
-    sudo: node.sudo,
-    ...(node.sudoPassword ? { sudoPassword: node.sudoPassword } : {}),
-    knownHostsPath: config.nodeTrust.knownHostsFile,
-    acceptNewHostKeys,
-    configKey: `nodes[${i}]`,
-  }))
-}
+const nodeTargets = ({ config, acceptNewHostKeys }: DockerSocketCheck): SshTarget[] => nodeSshTargets(config, acceptNewHostKeys)
 
 /**
  * `lambda.executor: host-socket` must not be assumed: K3s nodes run containerd and usually have no Docker socket.

@@ -1,4 +1,4 @@
-import type { HomelabConfig, SshTarget } from '@homelab/core'
+import { nodeSshTargets, type HomelabConfig, type SshTarget } from '@homelab/core'
 
 export type K3sUnit = 'k3s' | 'k3s-agent'
 
@@ -16,23 +16,12 @@ export type TrustNode = {
 }
 
 export function trustNodes(config: HomelabConfig, acceptNewHostKeys: boolean): TrustNode[] {
+  const targets = nodeSshTargets(config, acceptNewHostKeys)
   return config.nodes.map((node, index) => ({
     key: `nodes[${index}]`,
     label: node.name ?? node.host,
     name: node.name,
     unit: node.role === 'server' ? 'k3s' : node.role === 'agent' ? 'k3s-agent' : undefined,
-    target: {
-      host: node.host,
-      port: node.port,
-      user: node.user,
-      ...(node.keyFile ? { privateKeyPath: node.keyFile } : {}),
-      ...(node.agent ? { agent: node.agent } : {}),
-      sudo: node.sudo,
-      ...(node.sudoPassword ? { sudoPassword: node.sudoPassword } : {}),
-      knownHostsPath: config.nodeTrust.knownHostsFile,
-      acceptNewHostKeys,
-      connectTimeoutMs: config.timeouts.ssh.milliseconds,
-      configKey: `nodes[${index}]`,
-    },
+    target: targets[index]!,
   }))
 }

@@ -12,7 +12,7 @@ export { resolveRegistryCredentials, storedSecretValue, type RegistryCredentials
 export { pvcStep, pvcMismatch } from './pvc-step.js'
 export { waitStep, certificateReadiness, deploymentReadiness, type Readiness, type WaitStepOptions } from './readiness-steps.js'
 export { REGISTRY_NAMES, REGISTRY_CONFIG_PATH, PORTS, CONFIG_CHECKSUM_ANNOTATION, PART_OF, appLabels, clusterRegistryHost, type AppName } from './registry-names.js'
-export { ManifestError } from './errors/manifest-error.js'
+export { ManifestError } from '@homelab/core'
 export { PvcMismatchError } from './errors/pvc-mismatch-error.js'
 export { RegistryUsersError } from './errors/registry-users-error.js'
 export { runUsersCommand, parseUsersCommand, passwordLocation, USERS_FLAGS, USERS_USAGE, type UsersFlags, type UsersCommand, type UsersOutcome, type UsersTarget } from './registry-users.js'

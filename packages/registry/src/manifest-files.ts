@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseDocument } from 'yaml'
-import { ManifestError } from './errors/manifest-error.js'
+import { readManifestFile } from '@homelab/core'
 
 /** The reviewable YAML this package renders from: `<repo>/manifests/registry`. */
 export const MANIFEST_DIR = fileURLToPath(new URL('../../../manifests/registry/', import.meta.url))
@@ -32,21 +30,7 @@ export type ManifestFile = (typeof MANIFEST_FILES)[keyof typeof MANIFEST_FILES]
  * One YAML document, parsed fresh on every call so that callers can edit what they get without affecting the next
  * render. The type parameter is the kubernetes-models interface the file is expected to hold; validation checks it.
  */
+/** One YAML mapping from this package's manifests, parsed fresh on every call. */
 export function readManifest<T>(file: ManifestFile, dir: string = MANIFEST_DIR): T {
-  const path = `${dir}${file}`
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new ManifestError(`cannot read manifest ${path}: ${(error as Error).message}`, { path, cause: error, hint: 'the manifests/ folder ships with the repository; restore it with git' })
-  }
-  const document = parseDocument(text, { prettyErrors: false })
-  if (document.errors.length > 0) {
-    throw new ManifestError(`manifest ${path} is not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`, { path, hint: 'fix the YAML syntax' })
-  }
-  const value: unknown = document.toJS()
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ManifestError(`manifest ${path} must hold one mapping, got ${Array.isArray(value) ? 'a list' : String(value)}`, { path })
-  }
-  return value as T
+  return readManifestFile<T>(dir, file)
 }

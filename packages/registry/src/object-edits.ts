@@ -1,8 +1,8 @@
+import { ManifestError } from '@homelab/core'
 import type { HomelabConfig, KubeObject } from '@homelab/core'
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment'
 import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements'
-import { ManifestError } from './errors/manifest-error.js'
 import { appLabels, type AppName } from './registry-names.js'
 import { sortKeys, validateObject } from './validate-object.js'
 

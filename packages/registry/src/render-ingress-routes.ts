@@ -1,7 +1,7 @@
+import { ManifestError } from '@homelab/core'
 import type { HomelabConfig, KubeObject } from '@homelab/core'
 import type { IIngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute'
 import { MANIFEST_FILES, readManifest } from './manifest-files.js'
-import { ManifestError } from './errors/manifest-error.js'
 import { finishObject, setNamespace } from './object-edits.js'
 import { PORTS, REGISTRY_NAMES } from './registry-names.js'
 

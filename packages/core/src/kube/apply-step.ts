@@ -1,5 +1,6 @@
 import { stringify } from 'yaml'
 import { MASK } from '../secret.js'
+import { sortKeys } from '../manifests/sort-keys.js'
 import { KubeError } from '../errors/kube-error.js'
 import { StepSkipped, type Step } from '../step.js'
 import { NO_KIND, type KubeClient } from './kube-client.js'
@@ -82,14 +83,9 @@ function comparable(o: KubeObject, fieldManager: string): unknown {
   const { status: _status, ...rest } = o
   const ours = (managedFields ?? []).filter((f) => f.manager === fieldManager).map(({ time: _t, ...entry }) => entry)
   ours.sort((x, y) => `${x.operation}${x.subresource ?? ''}`.localeCompare(`${y.operation}${y.subresource ?? ''}`))
-  return sortDeep({ ...rest, metadata: { ...metadata, managedFields: ours } })
+  return sortKeys({ ...rest, metadata: { ...metadata, managedFields: ours } })
 }
 
-function sortDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortDeep)
-  if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortDeep((value as Record<string, unknown>)[k])]))
-}
 
 /** What a person wants to read in a diff: the object as written, with secret values masked. */
 function readable(o: KubeObject | undefined): string | undefined {
@@ -103,7 +99,7 @@ function readable(o: KubeObject | undefined): string | undefined {
       if (data) shown[key] = Object.fromEntries(Object.keys(data).sort().map((k) => [k, `${MASK} (${digestHint(data[k]!)})`]))
     }
   }
-  return stringify(sortDeep(shown), { lineWidth: 0 })
+  return stringify(sortKeys(shown), { lineWidth: 0 })
 }
 
 /*
