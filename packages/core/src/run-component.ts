@@ -1,8 +1,8 @@
 import { COMMON_FLAGS, runTask, type TaskIo } from './cli.js'
 import type { Component } from './component.js'
-import { acquireRunLock, type RunLock } from './kube/run-lock.js'
+import { acquireRunLock, RunLockedError, type RunLock } from './kube/run-lock.js'
 import { runSteps, type RunResult } from './runner.js'
-import { checkStep, type Step } from './step.js'
+import { checkStep, StepSkipped, type Step } from './step.js'
 import { openToolContext, type ToolContext } from './tool-context.js'
 
 export type ComponentVerb = 'bootstrap' | 'plan' | 'verify'
@@ -11,14 +11,21 @@ export type ComponentVerb = 'bootstrap' | 'plan' | 'verify'
 export async function runComponents(components: readonly Component[], verb: ComponentVerb, ctx: ToolContext): Promise<RunResult[]> {
   const results: RunResult[] = []
   const plan = verb === 'plan' || ctx.plan
+  let lockedOut: string | undefined
   for (const component of components) {
     const options = { title: component.name, plan, reporter: ctx.reporter, signal: ctx.signal, concurrency: 4 }
+    // Another run is converging this homelab: going on with the next components would interleave with it.
+    if (lockedOut) {
+      results.push(await runSteps([skippedStep(`${component.name} bootstrap`, `another run holds ${lockedOut}; not started`)], options))
+      continue
+    }
     // Only a run that changes things takes the lock: plans and verifies read, and may run beside a bootstrap.
     let lock: RunLock | undefined
     try {
       if (verb === 'bootstrap' && !plan) lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: component.name, task: `${component.name} bootstrap` })
     } catch (error) {
       results.push(await runSteps([failedStep(`${component.name} run lock`, error)], options))
+      if (error instanceof RunLockedError) lockedOut = `the ${component.name} lock`
       continue
     }
     try {
@@ -32,6 +39,7 @@ export async function runComponents(components: readonly Component[], verb: Comp
 }
 
 const failedStep = (name: string, error: unknown): Step<null, never> => checkStep(name, () => Promise.reject(error))
+const skippedStep = (name: string, reason: string): Step<null, never> => checkStep(name, () => Promise.reject(new StepSkipped(reason)))
 
 /** The whole of a package's `tasks/<verb>.ts`: flags, config, clients, steps, exit code. */
 export function runComponentTask(components: readonly Component[], verb: ComponentVerb, io: TaskIo): Promise<number> {

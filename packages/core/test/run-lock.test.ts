@@ -64,4 +64,21 @@ Lock('two bootstraps at once: the second fails its component with the lock messa
   assert.is(applied, 1)
 })
 
+Lock('a run refused by one lock does not go on to the next components, so two runs never interleave', async ({ kube, ns }) => {
+  const config = parseConfig(`kubernetes:\n  namespace: ${ns}\n`, { sourceName: 'test.yaml', baseDir: '/', env: {} })
+  const applied: string[] = []
+  const component = (name: string): Component => ({ name, bootstrap: async () => [{ name: `apply ${name}`, check: async () => null, desired: () => 1, diff: () => [1], apply: async () => void applied.push(name) }] })
+  let out = ''
+  const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (out += s) } }), signal: new AbortController().signal, kube: () => kube } as unknown as ToolContext
+  const held = await acquireRunLock(kube, { namespace: ns, name: 'first', task: 'the other pipeline' })
+  try {
+    const results = await runComponents([component('first'), component('second')], 'bootstrap', ctx)
+    assert.equal(results.map((r) => [r.failed, r.skipped]), [[1, 0], [0, 1]])
+    assert.equal(applied, [])
+    assert.match(out, /skipped\s+second bootstrap: another run holds the first lock; not started/)
+  } finally {
+    await held.release()
+  }
+})
+
 Lock.run()
