@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DEFAULT_TRAEFIK_IP, labUp, startLabNodes, startPihole, writeLabConfig, type LabHandle, type LabNodes, type LabOptions, type PiholeDouble } from '@homelab/lab'
+import { DEFAULT_TRAEFIK_IP, labUp, startLabNodes, startPihole, writeLabConfig, type LabHandle, type LabNodes, type LabOptions, type PiholeDouble, stopLabNodes } from '@homelab/lab'
 
 export type LabHomelabOptions = {
   lab: LabOptions
@@ -65,6 +65,7 @@ export async function startLabHomelab(options: LabHomelabOptions): Promise<LabHo
   const configPath = writeLabConfig({ stateDir, kubeconfigPath: handle.kubeconfigPath }, { traefikIp, sections })
   return {
     lab: handle, nodes, piholes, configPath, traefikIp, domain,
-    stop: async () => void (await Promise.all(piholes.map((p) => p.stop()))),
+    // The nodes too: under a state folder of its own (tests), `lab down` would never find them.
+    stop: async () => void (await Promise.all([...piholes.map((p) => p.stop()), stopLabNodes(stateDir)])),
   }
 }
