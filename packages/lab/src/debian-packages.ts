@@ -7,6 +7,8 @@ import { runProgram, type RunProgram } from './run-program.js'
 export const LAB_DEBIAN_PACKAGES = [
   'golang-go', 'etcd-server', 'rsync', 'jq', 'golang-github-modern-go-reflect2-dev', 'dpkg-dev', 'docker-registry',
   'openssh-server', 'containerd', 'dnsmasq-base', 'skopeo', 'apache2-utils', 'openssl', 'sudo', 'util-linux', 'iproute2',
+  // The lab's pods run host programs: the registry image's busybox wget (metrics probe Jobs) is GNU wget here.
+  'wget',
 ] as const
 
 export type DebianPackageOptions = {
