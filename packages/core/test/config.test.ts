@@ -294,6 +294,31 @@ for (const [name, yaml, env, keyPath, message] of badInputs) {
   })
 }
 
+// [yaml, the issue line expected, without its homelab.yaml:line:column]: a name from another tool's config names the
+// key meant, and only one that exists at that path.
+const aliasedKeys: [string, string][] = [
+  ['nodes: [{hostname: 10.0.0.1}]', 'nodes[0].hostname: unknown key; did you mean `host`?'],
+  ['nodes: [{host: 10.0.0.1, ip: 10.0.0.1}]', 'nodes[0].ip: unknown key; did you mean `host`?'],
+  ['nodes: [{host: 10.0.0.1, username: pi}]', 'nodes[0].username: unknown key; did you mean `user`?'],
+  ['nodes: [{host: 10.0.0.1, password: pw}]', 'nodes[0].password: unknown key; did you mean `sudoPassword`?'],
+  ['nodes: [{host: 10.0.0.1, identity_file: ~/.ssh/id}]', 'nodes[0].identity_file: unknown key; did you mean `keyFile`?'],
+  ['dns:\n  piholes: [{hostname: 10.0.0.2}]', 'dns.piholes[0].hostname: unknown key; did you mean `url`?'],
+  ['dns:\n  piholes: [{url: "http://10.0.0.2", passwd: pw}]', 'dns.piholes[0].passwd: unknown key; did you mean `password`?'],
+  ['dns:\n  piholes: [{url: "http://10.0.0.2", insecure: true}]', 'dns.piholes[0].insecure: unknown key; did you mean `insecureSkipTlsVerify`?'],
+  ['registry:\n  users: [{username: admin}]', 'registry.users[0].username: unknown key; did you mean `name`?'],
+  ['ingress: {address: 10.0.0.9}', 'ingress.address: unknown key; did you mean `ip`?'],
+  ['localstack: {token: t}', 'localstack.token: unknown key; did you mean `authToken`?'],
+  // No key meant by `hostname` lives under tls, and nothing there is spelled like it: no guess.
+  ['tls: {hostname: x}', 'tls.hostname: unknown key'],
+]
+
+for (const [yaml, expected] of aliasedKeys) {
+  Config(`unknown key: ${expected}`, (ctx) => {
+    const issues = configError(() => parse(ctx, yaml)).issues.map((issue) => issue.replace(/ \(homelab\.yaml:\d+:\d+\)$/, ''))
+    assert.ok(issues.includes(expected), `no issue "${expected}" in:\n  ${issues.join('\n  ')}`)
+  })
+}
+
 Config('Size, Cpu and Duration parse and render canonically', () => {
   const cases: [string, string][] = [
     ['30Gi', '30Gi'],

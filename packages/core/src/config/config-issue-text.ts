@@ -41,7 +41,7 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
   return best && best.distance <= tolerance ? best.candidate : undefined
 }
 
-export const didYouMean = (word: string, candidates: readonly string[], quote = (s: string) => `\`${s}\``) => {
-  const match = closestMatch(word, candidates)
-  return match === undefined ? '' : `; did you mean ${quote(match)}?`
-}
+/** `; did you mean \`host\`?`, or nothing when there is no suggestion. */
+export const suggestion = (match: string | undefined, quote = (s: string) => `\`${s}\``) => (match === undefined ? '' : `; did you mean ${quote(match)}?`)
+
+export const didYouMean = (word: string, candidates: readonly string[], quote?: (s: string) => string) => suggestion(closestMatch(word, candidates), quote)

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
-import { describeFound, didYouMean, expectedGot } from './config-issue-text.js'
+import { describeFound, didYouMean, expectedGot, suggestion } from './config-issue-text.js'
+import { suggestKey } from './config-key-aliases.js'
 import { keyPathText, SECRET_KEYS, type EnvOverrides } from './env-overrides.js'
 
 type Issue = z.core.$ZodIssue
@@ -69,7 +70,7 @@ export function formatConfigIssues(issues: readonly Issue[], formatting: IssueFo
   return issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') return [line(issue.path, issue.message, formatting)]
     const known = knownKeysAt(formatting.schema, issue.path)
-    return issue.keys.map((key) => line([...issue.path, key], `unknown key${didYouMean(key, known)}`, formatting))
+    return issue.keys.map((key) => line([...issue.path, key], `unknown key${suggestion(suggestKey(key, known))}`, formatting))
   })
 }
 
