@@ -6,6 +6,8 @@ import { processIo } from '@homelab/core'
 import { parsePipelineArgs } from './pipeline/pipeline-args.js'
 import { runTurboPipeline, TURBO_BIN } from './pipeline/run-turbo-pipeline.js'
 
+// The AWS SDK warns on every client that Node 20 support ends; the tool is pinned to Node 20 on purpose.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const io = processIo()
 const args = parsePipelineArgs(io.argv)
 if (args.kind === 'pipeline') process.exitCode = await runTurboPipeline(args, io)

@@ -7,13 +7,14 @@ export const REPO_ROOT = join(import.meta.dirname, '..', '..')
 export type ToolProcess = { code: number; output: string; ms: number }
 
 /**
- * Runs a task script of this repo as its own process, the way `pnpm <script>` would (tsx loader, repo root as cwd),
+ * Runs a task script of this repo as its own process, the way `pnpm <script>` would (scripts/run-task.mjs: the cached
+ * bundle, so tests run what users run; repo root as cwd),
  * handing every output line to `onLine` as it comes: the lab's Pi-hole doubles live in the calling process, so it must
  * stay free to answer them while the task runs.
  */
 export function runToolProcess(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {}): Promise<ToolProcess> {
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), ...args], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'run-task.mjs'), join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     env: { ...(options.env ?? process.env), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],

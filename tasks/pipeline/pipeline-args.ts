@@ -7,15 +7,18 @@ export const PIPELINE_VERBS: readonly PipelineVerb[] = ['bootstrap', 'plan', 've
 
 /** What `pnpm turbo …` was asked: a pipeline with turbo's and the tool's flags apart, or any other turbo command. */
 export type PipelineArgs =
-  | { kind: 'pipeline'; verb: PipelineVerb; turboArgs: string[]; toolArgs: string[]; json: boolean }
+  | { kind: 'pipeline'; verb: PipelineVerb; turboArgs: string[]; toolArgs: string[]; json: boolean; separateProcesses: boolean }
   | { kind: 'passthrough'; args: string[] }
+
+/** The pipeline's own flag: have turbo run each task as its own process instead of running the graph here. */
+export const SEPARATE_PROCESSES = '--separate-processes'
 
 const TOOL_FLAGS = new Map(Object.entries(COMMON_FLAGS).map(([name, spec]) => [`--${name}`, spec.type]))
 
 /**
  * Pure. `bootstrap --json --plan --filter=@homelab/dns -- --yes` → turbo gets `--filter=@homelab/dns`, every task
  * gets `--json --plan --yes`. The tool's flags (core's COMMON_FLAGS) are recognised wherever they stand, so nobody
- * has to remember turbo's `--` rule; anything else is turbo's.
+ * has to remember turbo's `--` rule; `--separate-processes` is the pipeline's own; anything else is turbo's.
  */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs {
   const first = argv[0] === 'run' ? 1 : 0
@@ -30,6 +33,7 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs {
     const arg = own[i]!
     const name = arg.split('=')[0]!
     const type = TOOL_FLAGS.get(name)
+    if (arg === SEPARATE_PROCESSES) continue
     if (type === undefined) turboArgs.push(arg)
     else if (type === 'boolean' || arg.includes('=')) toolArgs.push(arg)
     else {
@@ -38,7 +42,7 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs {
       toolArgs.push(arg, value)
     }
   }
-  return { kind: 'pipeline', verb: verb as PipelineVerb, turboArgs, toolArgs, json: toolArgs.includes('--json') }
+  return { kind: 'pipeline', verb: verb as PipelineVerb, turboArgs, toolArgs, json: toolArgs.includes('--json'), separateProcesses: own.includes(SEPARATE_PROCESSES) }
 }
 
 /**

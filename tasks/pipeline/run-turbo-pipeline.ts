@@ -2,55 +2,66 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { createReporter, type Recap, type TaskIo } from '@homelab/core'
+import { createReporter, EXIT, type TaskIo } from '@homelab/core'
 import { pipelineEnvironment, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
-import { parseRecap, splitTaskLine, totalOf } from './pipeline-recaps.js'
+import { takePipelineLock } from './pipeline-lock.js'
+import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
+import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
+import { runGraphInProcess } from './run-in-process.js'
+import { turboTaskGraph } from './task-graph.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 export const TURBO_BIN = join(ROOT, 'node_modules', '.bin', 'turbo')
 
-/** The tasks a whole pipeline runs, so the total can name the ones a failed dependency stopped. */
-export const PIPELINE_TASKS: Readonly<Record<string, readonly string[]>> = {
-  bootstrap: ['//#preflight', '@homelab/registry#bootstrap', '@homelab/dns#bootstrap', '@homelab/localstack#bootstrap', '@homelab/node-trust#bootstrap', '//#verify-all'],
-  plan: ['@homelab/registry#plan', '@homelab/dns#plan', '@homelab/localstack#plan', '@homelab/node-trust#plan'],
-  verify: ['@homelab/registry#verify', '@homelab/dns#verify', '@homelab/localstack#verify', '@homelab/node-trust#verify'],
+type Pipeline = Extract<PipelineArgs, { kind: 'pipeline' }>
+
+/**
+ * `pnpm turbo bootstrap|plan|verify`: turbo.json's graph, every task's output relayed with its prefix (under --json
+ * each event gains `task`), a total at the end. By default turbo resolves the graph and this process runs it;
+ * `--separate-processes` has turbo run each task as its own process, as `pnpm exec turbo run …` does.
+ */
+export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<number> {
+  const { env, toolArgs } = pipelineEnvironment(args, io.cwd, io.env, existsSync)
+  const turboEnv = { ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' }
+  const output = pipelineOutput(args.json, io)
+  // turbo resolves the graph while the lock is taken: both are round trips, neither needs the other.
+  const graph = args.separateProcesses ? undefined : turboTaskGraph(TURBO_BIN, turboRunArgv({ ...args, toolArgs: [] }), { cwd: ROOT, env: turboEnv })
+  graph?.catch(() => undefined)
+  const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(toolArgs, env, io.cwd, io.signal) : {}
+  if (refusal) {
+    createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
+    return EXIT.failed
+  }
+  let code: number
+  try {
+    code = !graph
+      ? await runTurboProcesses({ ...args, toolArgs }, turboEnv, output)
+      : await runGraphInProcess({
+          graph: await graph,
+          entries: PIPELINE_TASK_ENTRIES,
+          argv: toolArgs,
+          env,
+          cwd: io.cwd,
+          signal: io.signal,
+          output,
+          root: ROOT,
+        })
+  } finally {
+    // A lock that cannot be released (the API went away) expires on its own.
+    await lock?.release().catch(() => undefined)
+  }
+  const filtered = args.turboArgs.some((a) => a.startsWith('--filter') || a.startsWith('-F') || a === '--only')
+  output.finish({ verb: args.verb, plan: args.verb === 'plan' || toolArgs.includes('--plan'), filtered })
+  return code
 }
 
-/** Runs turbo with its output relayed line by line (prefixes kept; under --json each event gains `task`), then a total. */
-export async function runTurboPipeline(args: Extract<PipelineArgs, { kind: 'pipeline' }>, io: TaskIo): Promise<number> {
-  const { env, toolArgs } = pipelineEnvironment(args, io.cwd, io.env, existsSync)
-  const child = spawn(TURBO_BIN, turboRunArgv({ ...args, toolArgs }), {
-    cwd: ROOT,
-    env: { ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' },
-    stdio: ['inherit', 'pipe', 'pipe'],
-  })
-  const recaps: Recap[] = []
-  const reported = new Set<string>()
-  const relay = (line: string) => {
-    const { task, text } = splitTaskLine(line)
-    const recap = task ? parseRecap(text, args.json) : undefined
-    if (recap && task) {
-      recaps.push(recap)
-      reported.add(task)
-    }
-    // Under --json stdout carries events only: turbo's own lines and pnpm's banners go to stderr.
-    if (!args.json) io.stdout.write(`${line}\n`)
-    else if (task && text.startsWith('{')) io.stdout.write(`${JSON.stringify({ ...(JSON.parse(text) as object), task })}\n`)
-    else io.stderr.write(`${line}\n`)
-  }
-  createInterface({ input: child.stdout }).on('line', relay)
-  child.stderr.pipe(io.stderr as NodeJS.WritableStream, { end: false })
-  const code = await new Promise<number>((resolve) => {
+/** Turbo runs every task as its own pnpm process; its output is relayed line by line. */
+async function runTurboProcesses(args: Pipeline, env: NodeJS.ProcessEnv, output: PipelineOutput): Promise<number> {
+  const child = spawn(TURBO_BIN, turboRunArgv(args), { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] })
+  createInterface({ input: child.stdout }).on('line', output.line)
+  createInterface({ input: child.stderr }).on('line', output.aside)
+  return new Promise<number>((resolve) => {
     child.once('error', () => resolve(127))
     child.once('close', (exit) => resolve(exit ?? 1))
   })
-  const reporter = createReporter({ json: args.json, out: io.stdout })
-  const filtered = args.turboArgs.some((a) => a.startsWith('--filter') || a.startsWith('-F') || a === '--only')
-  if (!filtered) {
-    for (const task of PIPELINE_TASKS[args.verb] ?? []) {
-      if (!reported.has(task)) reporter.warn(task, 'did not finish a run: it failed before its recap, or a task it depends on failed (see above)')
-    }
-  }
-  reporter.recap(totalOf(recaps, args.verb === 'plan' || args.toolArgs.includes('--plan')))
-  return code
 }

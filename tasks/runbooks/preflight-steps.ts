@@ -10,7 +10,8 @@ const API_STEP = 'kubernetes API server reachable'
 
 /** Every check bootstrap's success depends on, one step each, so one line says what is wrong and how to fix it. */
 export function preflightSteps(ctx: ToolContext): Step<any, any, any>[] {
-  return [apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx), ...piholeSteps(ctx), ...nodeSteps(ctx)]
+  // The SSH handshakes and Pi-hole logins are the slowest and need nothing else: they start first.
+  return [...nodeSteps(ctx), ...piholeSteps(ctx), apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx)]
 }
 
 function apiServerStep(ctx: ToolContext): Step {

@@ -6,9 +6,10 @@ import { parseRecap, splitTaskLine, totalOf } from '../pipeline/pipeline-recaps.
 const Args = suite('pnpm turbo arguments')
 
 const cases: [string, string[], unknown][] = [
-  ['tool flags go to the tasks wherever they stand', ['bootstrap', '--json', '--filter=@homelab/dns', '--config', 'h.yaml'], { kind: 'pipeline', verb: 'bootstrap', turboArgs: ['--filter=@homelab/dns'], toolArgs: ['--json', '--config', 'h.yaml'], json: true }],
-  ['arguments after -- are the tasks\' too', ['plan', '--concurrency=2', '--', '--yes'], { kind: 'pipeline', verb: 'plan', turboArgs: ['--concurrency=2'], toolArgs: ['--yes'], json: false }],
-  ['`run` in front is accepted', ['run', 'verify', '--kubeconfig=k'], { kind: 'pipeline', verb: 'verify', turboArgs: [], toolArgs: ['--kubeconfig=k'], json: false }],
+  ['tool flags go to the tasks wherever they stand', ['bootstrap', '--json', '--filter=@homelab/dns', '--config', 'h.yaml'], { kind: 'pipeline', verb: 'bootstrap', turboArgs: ['--filter=@homelab/dns'], toolArgs: ['--json', '--config', 'h.yaml'], json: true, separateProcesses: false }],
+  ['arguments after -- are the tasks\' too', ['plan', '--concurrency=2', '--', '--yes'], { kind: 'pipeline', verb: 'plan', turboArgs: ['--concurrency=2'], toolArgs: ['--yes'], json: false, separateProcesses: false }],
+  ['`run` in front is accepted', ['run', 'verify', '--kubeconfig=k'], { kind: 'pipeline', verb: 'verify', turboArgs: [], toolArgs: ['--kubeconfig=k'], json: false, separateProcesses: false }],
+  ['--separate-processes is the pipeline\'s, neither turbo\'s nor the tasks\'', ['bootstrap', '--separate-processes', '--plan'], { kind: 'pipeline', verb: 'bootstrap', turboArgs: [], toolArgs: ['--plan'], json: false, separateProcesses: true }],
   ['any other turbo command passes through untouched', ['ls', '--affected'], { kind: 'passthrough', args: ['ls', '--affected'] }],
 ]
 for (const [name, argv, want] of cases) Args(name, () => assert.equal(parsePipelineArgs(argv), want))

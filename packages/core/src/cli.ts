@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError } from './errors/config-error.js'
 import { describeError } from './errors/homelab-error.js'
-import { createReporter, type Output, type Reporter } from './reporter.js'
+import { createReporter, type Output, type Recap, type Reporter } from './reporter.js'
 import type { RunResult } from './runner.js'
+import type { ToolClients } from './tool-clients.js'
 
 /** Flags every task understands; a task adds its own. */
 export const COMMON_FLAGS = {
@@ -13,6 +14,7 @@ export const COMMON_FLAGS = {
   'force-conflicts': { type: 'boolean', default: false },
   'accept-new-host-keys': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options']
 
@@ -24,6 +26,10 @@ export type TaskIo = {
   stderr: Output
   /** Aborted on SIGINT/SIGTERM: steps in flight finish their current request, the rest are skipped. */
   signal: AbortSignal
+  /** Connections shared with the other tasks of this process (the pipeline's); a task opens its own without them. */
+  clients?: ToolClients | undefined
+  /** In a pipeline run in one process: everything its tasks reported before this one started, added up. */
+  pipelineSoFar?: (() => Recap) | undefined
 }
 
 export type TaskContext<F> = { flags: F; positionals: string[]; reporter: Reporter; io: TaskIo }

@@ -45,7 +45,7 @@ const skippedStep = (name: string, reason: string): Step<null, never> => checkSt
 export function runComponentTask(components: readonly Component[], verb: ComponentVerb, io: TaskIo): Promise<number> {
   const name = components.map((c) => c.name).join('+')
   return runTask({ name: `${name} ${verb}`, usage: `${verb} [--plan] [--json] [--config FILE] [--kubeconfig FILE] [--force-conflicts] [--accept-new-host-keys]`, options: COMMON_FLAGS }, async ({ flags, reporter }) => {
-    const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+    const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal, clients: io.clients })
     try {
       return await runComponents(components, verb, ctx)
     } finally {

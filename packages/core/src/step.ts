@@ -48,3 +48,13 @@ export function checkStep(name: string, run: (ctx: StepContext) => Promise<void>
     diff: () => [],
   }
 }
+
+/**
+ * What a quick verify (`--quick`, or the pipeline's after a run that changed nothing) shows for the checks it leaves
+ * out: one skipped line per component saying how many and where they run, rather than a line each.
+ */
+export function leftToFullVerify(component: string, steps: readonly Step<any, any, any>[]): Step<null, never>[] {
+  if (steps.length === 0) return []
+  const reason = 'a quick verify pushes, pulls and starts nothing; `pnpm verify-all` runs them'
+  return [checkStep(`${component}: ${steps.length} end-to-end check${steps.length === 1 ? '' : 's'}`, () => Promise.reject(new StepSkipped(reason)))]
+}

@@ -1,8 +1,9 @@
 import { loadConfig, type Env } from './config/load-config.js'
 import type { HomelabConfig } from './config/config-schema.js'
-import { createKubeClient, type KubeClient } from './kube/kube-client.js'
+import type { KubeClient } from './kube/kube-client.js'
 import type { Reporter } from './reporter.js'
-import { SshPool } from './ssh/ssh-pool.js'
+import type { SshPool } from './ssh/ssh-pool.js'
+import { ToolClients } from './tool-clients.js'
 
 /** What every component's steps are built from: the validated config, clients made from it, and the run's flags. */
 export type ToolContext = {
@@ -11,6 +12,8 @@ export type ToolContext = {
   readonly forceConflicts: boolean
   readonly acceptNewHostKeys: boolean
   readonly yes: boolean
+  /** verify: the read-only health checks only, none that push, pull or start a Job. */
+  readonly quick: boolean
   readonly reporter: Reporter
   readonly signal: AbortSignal
   readonly env: Env
@@ -28,13 +31,17 @@ export type ToolFlags = {
   'force-conflicts'?: boolean | undefined
   'accept-new-host-keys'?: boolean | undefined
   yes?: boolean | undefined
+  quick?: boolean | undefined
 }
 
-export function openToolContext(options: { flags: ToolFlags; reporter: Reporter; env: Env; cwd: string; signal: AbortSignal }): ToolContext {
+/**
+ * `clients`: connections to use and leave open (the pipeline's, shared by the tasks it runs in one process); without
+ * them the context opens its own and `close()` closes them.
+ */
+export function openToolContext(options: { flags: ToolFlags; reporter: Reporter; env: Env; cwd: string; signal: AbortSignal; clients?: ToolClients | undefined }): ToolContext {
   const { flags } = options
   const config = loadConfig({ configPath: flags.config, cwd: options.cwd, env: options.env })
-  let kube: KubeClient | undefined
-  const ssh = new SshPool()
+  const clients = options.clients ?? new ToolClients()
   const acceptNewHostKeys = flags['accept-new-host-keys'] ?? config.nodeTrust.acceptNewHostKeys
   if (acceptNewHostKeys) {
     options.reporter.warn(undefined, `host keys: a node's unknown SSH host key will be trusted on first use and added to ${config.nodeTrust.knownHostsFile}; a changed key is still refused`)
@@ -45,19 +52,19 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
     forceConflicts: flags['force-conflicts'] ?? false,
     acceptNewHostKeys,
     yes: flags.yes ?? false,
+    quick: flags.quick ?? false,
     reporter: options.reporter,
     signal: options.signal,
     env: options.env,
     kube() {
       const kubeconfigPath = flags.kubeconfig ?? config.kubernetes.kubeconfig
-      kube ??= createKubeClient({
+      return clients.kube({
         ...(kubeconfigPath ? { kubeconfigPath } : {}),
         ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
         fieldManager: config.kubernetes.fieldManager,
       })
-      return kube
     },
-    ssh,
-    close: () => ssh.close(),
+    ssh: clients.ssh,
+    close: () => (options.clients ? Promise.resolve() : clients.close()),
   }
 }

@@ -16,7 +16,7 @@ export function runDnsTask(verb: DnsVerb, io: TaskIo): Promise<number> {
   return runTask({ name: `dns ${verb}`, usage, options: FLAGS }, async ({ flags: parsed, reporter }) => {
     // parseArgs' inferred type is lost through runTask's generic; these are exactly FLAGS.
     const flags = parsed as ToolFlags & { adopt: boolean }
-    const ctx = openToolContext({ flags: { ...flags, plan: (flags.plan ?? false) || verb === 'plan' }, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+    const ctx = openToolContext({ flags: { ...flags, plan: (flags.plan ?? false) || verb === 'plan' }, reporter, env: io.env, cwd: io.cwd, signal: io.signal, clients: io.clients })
     try {
       const component = dnsComponent({ adopt: flags.adopt, prune: verb === 'prune' })
       return await runComponents([toolNamespace, component], 'bootstrap', ctx)

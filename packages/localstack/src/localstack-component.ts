@@ -14,7 +14,7 @@ function sharedEndpoint(ctx: ToolContext): () => Promise<LocalstackEndpoint> {
 export const localstack: Component = {
   name: 'localstack',
   bootstrap: async (ctx) => localstackBootstrapSteps(ctx),
-  verify: async (ctx) => localstackVerifySteps(ctx.config, sharedEndpoint(ctx), { timeoutMs: ctx.config.timeouts.http.milliseconds }),
+  verify: async (ctx) => localstackVerifySteps(ctx.config, sharedEndpoint(ctx), { timeoutMs: ctx.config.timeouts.http.milliseconds, quick: ctx.quick }),
 }
 
 /** The `profile` task's steps: HOME comes from the task's environment, the CA from the cluster when mode is ca. */

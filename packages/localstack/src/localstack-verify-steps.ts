@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkStep, StepSkipped, type HomelabConfig, type Step } from '@homelab/core'
+import { checkStep, leftToFullVerify, StepSkipped, type HomelabConfig, type Step } from '@homelab/core'
 import { createAwsClients, type AwsClients } from './aws-clients.js'
 import { HealthError } from './errors/health-error.js'
 import { endpointHost, type LocalstackEndpoint } from './localstack-endpoint.js'
@@ -15,7 +15,13 @@ import type { SmokeRun } from './smoke-run.js'
 type Smoke = (run: SmokeRun) => Promise<void>
 const SMOKES: Record<string, Smoke> = { s3: smokeS3, sqs: smokeSqs, sns: smokeSns, dynamodb: smokeDynamodb, lambda: smokeLambda }
 
-export type VerifyOptions = { timeoutMs: number; /** Unique per run, so two verifies never touch each other's resources. */ prefix?: string }
+export type VerifyOptions = {
+  timeoutMs: number
+  /** Unique per run, so two verifies never touch each other's resources. */
+  prefix?: string
+  /** The gateway's health only: no smoke resources made. */
+  quick?: boolean
+}
 
 /** `hl-verify-<time>-<random>`: lower case and short, valid as a bucket, queue, table and function name. */
 export const runPrefix = () => `hl-verify-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
@@ -40,7 +46,8 @@ export function localstackVerifySteps(config: HomelabConfig, endpoint: () => Pro
     }
   })
   const services = localstack.services.map((service) => serviceStep(config, service, { endpoint, prefix, timeoutMs: options.timeoutMs }))
-  return [gateway, ...services, persistenceStep(config, status)]
+  const smoke = [...services, persistenceStep(config, status)]
+  return [gateway, ...(options.quick ? leftToFullVerify('localstack', smoke) : smoke)]
 }
 
 type ServiceStepInput = { endpoint: () => Promise<LocalstackEndpoint>; prefix: string; timeoutMs: number }

@@ -1,4 +1,4 @@
-import { checkStep, type Component, type ToolContext } from '@homelab/core'
+import { checkStep, leftToFullVerify, type Component, type ToolContext } from '@homelab/core'
 import type { MergeLimits } from './merge-registries-yaml.js'
 import { readNodeFiles, type NodeFiles } from './node-files.js'
 import { nodeTrustStep, TRUST_MATERIAL_STEP } from './node-trust-step.js'
@@ -57,7 +57,8 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       const push = options.testImage ? [] : [pushTestImageStep(ctx)]
       const ref = options.testImage ?? `${ctx.config.registry.hosts.registry}/${TEST_REPOSITORY}:${TEST_TAG}`
       const pulls = nodes.map((node) => verifyNodePullStep(node, () => ctx.ssh.session(node.target), ref))
-      return [...push, ...pulls.map((step) => (push.length > 0 ? { ...step, needs: [...(step.needs ?? []), PUSH_TEST_IMAGE_STEP] } : step))]
+      const steps = [...push, ...pulls.map((step) => (push.length > 0 ? { ...step, needs: [...(step.needs ?? []), PUSH_TEST_IMAGE_STEP] } : step))]
+      return ctx.quick ? leftToFullVerify('node-trust', steps) : steps
     },
   }
 }

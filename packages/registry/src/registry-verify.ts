@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkStep, createHttpClient, retryPolicyFromConfig, StepSkipped, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
+import { checkStep, createHttpClient, leftToFullVerify, retryPolicyFromConfig, StepSkipped, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
 import type { BasicAuth } from './distribution-client.js'
 import { RegistryVerifyError } from './errors/registry-verify-error.js'
 import { pullImage, pushImage } from './image-transfer.js'
@@ -37,14 +37,9 @@ export async function registryVerifySteps(ctx: ToolContext): Promise<Step<any, a
     users: lazy(() => storedRegistryPasswords(ctx.kube(), config.registry)),
     runId: verifyRunId(),
   }
-  return [
-    tlsStep(input),
-    anonymousStep(input),
-    ...config.registry.users.map((user) => userStep(input, user.name)),
-    pushPullStep(input),
-    uiStep(input),
-    metricsStep(input, ctx),
-  ]
+  const health = [tlsStep(input), anonymousStep(input), ...config.registry.users.map((user) => userStep(input, user.name)), uiStep(input)]
+  const endToEnd = [pushPullStep(input), metricsStep(input, ctx)]
+  return [...health, ...(ctx.quick ? leftToFullVerify('registry', endToEnd) : endToEnd)]
 }
 
 function tlsStep(input: VerifyInput): Step<null, never> {

@@ -1,0 +1,23 @@
+import { COMMON_FLAGS, openToolContext, runTask, type TaskIo } from '@homelab/core'
+import { COMPONENTS } from '../components.js'
+import { verifyAll } from './verify-all.js'
+
+/**
+ * The whole of `pnpm verify-all` (and the last stage of `pnpm turbo bootstrap`): every component's read-only checks.
+ * As the pipeline's last stage after a run that changed and failed nothing, it verifies quickly: the services answer,
+ * with TLS and credentials, but no image is pushed or pulled and no Job started. What did not move was proven by the
+ * run that moved it; `pnpm verify-all` (or `pnpm turbo verify`) proves all of it again on demand.
+ */
+export function runVerifyAllTask(io: TaskIo): Promise<number> {
+  return runTask({ name: 'verify', usage: 'verify-all [--quick] [--json] [--config FILE] [--kubeconfig FILE]', options: COMMON_FLAGS }, async ({ flags, reporter }) => {
+    const before = io.pipelineSoFar?.()
+    const noop = before !== undefined && before.changed === 0 && before.failed === 0
+    if (noop && !flags.quick) reporter.progress('verify', 'this run changed nothing: quick checks only (no push, pull or Job); `pnpm verify-all` runs them all')
+    const ctx = openToolContext({ flags: { ...flags, quick: flags.quick || noop }, reporter, env: io.env, cwd: io.cwd, signal: io.signal, clients: io.clients })
+    try {
+      return await verifyAll(COMPONENTS, ctx)
+    } finally {
+      await ctx.close()
+    }
+  }, io)
+}

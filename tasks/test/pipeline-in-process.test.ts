@@ -1,0 +1,123 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createReporter, type TaskIo } from '@homelab/core'
+import { parsePipelineArgs, turboRunArgv, PIPELINE_VERBS } from '../pipeline/pipeline-args.js'
+import { pipelineOutput, prefixedLines, taskPrefix } from '../pipeline/pipeline-output.js'
+import { PIPELINE_TASK_ENTRIES, type TaskEntry } from '../pipeline/pipeline-tasks.js'
+import { runGraphInProcess } from '../pipeline/run-in-process.js'
+import { parseDryRun, turboTaskGraph, type GraphTask } from '../pipeline/task-graph.js'
+import { REPO_ROOT } from '../lab/run-tool-process.js'
+import { TURBO_BIN } from '../pipeline/run-turbo-pipeline.js'
+
+const Graph = suite('the pipeline run in one process')
+
+const task = (taskId: string, dependencies: string[] = []): GraphTask => ({ taskId, task: taskId.split('#')[1]!, directory: 'x', dependencies })
+// preflight → a → (b ∥ c) → d(b) ; e(a, b, c, d)
+const GRAPH = [task('//#pre'), task('@t/a#t', ['//#pre']), task('@t/b#t', ['@t/a#t']), task('@t/c#t', ['@t/a#t']), task('@t/d#t', ['@t/a#t', '@t/b#t']), task('//#post', ['@t/a#t', '@t/b#t', '@t/c#t', '@t/d#t'])]
+
+/** Entries that print a recap and end with the given exit code, recording when they ran. */
+function fakeEntries(codes: Record<string, number>, log: string[]): Record<string, TaskEntry> {
+  return Object.fromEntries(GRAPH.map((t) => [t.taskId, async (io: TaskIo) => {
+    log.push(`start ${t.taskId}`)
+    await new Promise((r) => setTimeout(r, 5))
+    const code = codes[t.taskId] ?? 0
+    createReporter({ json: false, out: io.stdout }).recap({ title: t.taskId, plan: false, ok: 1, changed: t.taskId === '@t/a#t' ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 })
+    log.push(`end ${t.taskId}`)
+    return code
+  }]))
+}
+
+async function run(codes: Record<string, number>, signal = new AbortController().signal) {
+  const log: string[] = []
+  let out = ''
+  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } }
+  const output = pipelineOutput(false, io)
+  const code = await runGraphInProcess({ graph: GRAPH, entries: fakeEntries(codes, log), argv: [], env: {}, cwd: '/', signal, output, root: '/' })
+  return { code, log, out }
+}
+
+Graph('every task starts after all it depends on ended, independent ones side by side, each line under its prefix', async () => {
+  const { code, log, out } = await run({})
+  assert.is(code, 0)
+  const at = (entry: string) => log.indexOf(entry)
+  for (const t of GRAPH) for (const dep of t.dependencies) assert.ok(at(`end ${dep}`) < at(`start ${t.taskId}`), `${t.taskId} started before ${dep} ended`)
+  assert.ok(at('start @t/c#t') < at('end @t/b#t'), 'b and c ran side by side')
+  assert.match(out, /^@t\/a:t: recap @t\/a#t: ok=1 changed=1 failed=0 skipped=0$/m)
+  assert.match(out, /^\/\/:post: recap /m)
+})
+
+Graph('a failed task stops only what depends on it; independent tasks finish; its exit code is the run\'s', async () => {
+  const { code, log } = await run({ '@t/b#t': 2 })
+  assert.is(code, 2)
+  assert.ok(log.includes('end @t/c#t'), 'c does not depend on b and finishes')
+  assert.not.ok(log.includes('start @t/d#t'), 'd depends on b')
+  assert.not.ok(log.includes('start //#post'), 'post depends on b')
+})
+
+Graph('two failures with different codes make exit 1; an interrupted run exits 130 and starts nothing more', async () => {
+  assert.is((await run({ '@t/b#t': 2, '@t/c#t': 1 })).code, 1)
+  const controller = new AbortController()
+  controller.abort()
+  const interrupted = await run({}, controller.signal)
+  assert.is(interrupted.code, 130)
+  assert.equal(interrupted.log, [])
+})
+
+Graph('each task is told what the tasks before it reported, added up (the last stage verifies quickly after a no-op)', async () => {
+  const seen: number[] = []
+  const entries = fakeEntries({}, [])
+  const output = pipelineOutput(false, { stdout: { write: () => true }, stderr: { write: () => true } })
+  const post = entries['//#post']!
+  entries['//#post'] = (io) => {
+    seen.push(io.pipelineSoFar!().changed, io.pipelineSoFar!().ok)
+    return post(io)
+  }
+  await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' })
+  assert.equal(seen, [1, 5])
+})
+
+Graph('a task that throws fails alone, with its stack on stderr, and does not take the others down', async () => {
+  const entries = fakeEntries({}, [])
+  entries['@t/c#t'] = () => Promise.reject(new Error('a bug in c'))
+  let err = ''
+  const output = pipelineOutput(false, { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } })
+  const code = await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' })
+  assert.is(code, 1)
+  assert.match(err, /^@t\/c:t: Error: a bug in c$/m)
+})
+
+Graph('prefixes are turbo\'s, and partial writes come out as whole lines', () => {
+  assert.is(taskPrefix('@homelab/dns#bootstrap'), '@homelab/dns:bootstrap: ')
+  assert.is(taskPrefix('//#preflight'), '//:preflight: ')
+  const lines: string[] = []
+  const out = prefixedLines('x: ', (l) => lines.push(l))
+  out.write('ab')
+  out.write('c\nd')
+  out.end()
+  assert.equal(lines, ['x: abc', 'x: d'])
+})
+
+Graph('turbo\'s dry-run JSON gives the runnable tasks with their dependencies', () => {
+  const json = JSON.stringify({ tasks: [
+    { taskId: '//#preflight', task: 'preflight', directory: '', command: 'tsx tasks/preflight.ts', dependencies: [] },
+    { taskId: '@homelab/core#bootstrap', task: 'bootstrap', directory: 'packages/core', command: '<NONEXISTENT>', dependencies: [] },
+    { taskId: '@homelab/dns#bootstrap', task: 'bootstrap', directory: 'packages/dns', command: 'x', dependencies: ['//#preflight'] },
+  ] })
+  assert.equal(parseDryRun(json).map((t) => [t.taskId, t.dependencies]), [['//#preflight', []], ['@homelab/dns#bootstrap', ['//#preflight']]])
+  assert.throws(() => parseDryRun('{}'), /no task list/)
+})
+
+const Table = suite('the in-process task table')
+
+Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can drift from the other', async () => {
+  for (const verb of PIPELINE_VERBS) {
+    const args = parsePipelineArgs([verb])
+    if (args.kind !== 'pipeline') return assert.unreachable()
+    const graph = await turboTaskGraph(TURBO_BIN, turboRunArgv(args), { cwd: REPO_ROOT, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } })
+    const ofVerb = Object.keys(PIPELINE_TASK_ENTRIES).filter((id) => id.endsWith(`#${verb}`) || (verb === 'bootstrap' && id.startsWith('//#')))
+    assert.equal(graph.map((t) => t.taskId).sort(), ofVerb.sort(), verb)
+  }
+})
+
+Graph.run()
+Table.run()
