@@ -19,7 +19,7 @@ export async function waitFor(probe: () => Promise<{ done: boolean; seen: string
   const started = Date.now()
   const interval = options.intervalMs ?? 1000
   let seen = 'nothing yet'
-  let lastReport = 0
+  let lastReport: number | undefined
   for (;;) {
     if (options.signal?.aborted) throw new TimeoutError(`interrupted while waiting for ${options.what} (last seen: ${seen})`)
     const result = await probe()
@@ -29,7 +29,8 @@ export async function waitFor(probe: () => Promise<{ done: boolean; seen: string
     if (elapsed >= options.timeoutMs) {
       throw new TimeoutError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.what} (last seen: ${seen})`, options.hint ? { hint: options.hint } : {})
     }
-    if (options.progress && elapsed - lastReport >= 5000) {
+    // Said at once when it has to wait at all, then every 5 s: a silent wait looks like a hang.
+    if (options.progress && (lastReport === undefined || elapsed - lastReport >= 5000)) {
       lastReport = elapsed
       options.progress(`waiting for ${options.what} (${Math.round(elapsed / 1000)}s, ${seen})`)
     }
