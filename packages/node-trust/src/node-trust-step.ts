@@ -71,25 +71,32 @@ async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange
   }
   if (!restart || !nodeName) return
   ctx.progress(`restarting ${restart.unit} on ${deps.node.label}`)
+  // Ctrl-C stops neither the restart nor the wait for the node: the next run finds the file in place, so it would
+  // never restart this node or look at it again.
+  const interrupted = () => ctx.progress(`interrupted: waiting for ${deps.node.label} to come back from its restart before stopping (Ctrl-C again to leave now)`)
+  if (ctx.signal.aborted) interrupted()
+  else ctx.signal.addEventListener('abort', interrupted, { once: true })
   try {
     const result = await session.exec(['systemctl', 'restart', restart.unit])
     if (result.code !== 0) throw new Error(`systemctl restart ${restart.unit} exited ${result.code}: ${result.stderr.trim() || 'no message'}`)
     const timeoutMs = deps.config.timeouts.nodeReady.milliseconds
     const started = Date.now()
-    await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs, signal: ctx.signal, progress: ctx.progress })
-    await waitForContainerd(session, deps.node.label, timeoutMs - (Date.now() - started), ctx.signal)
+    await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs, progress: ctx.progress })
+    await waitForContainerd(session, deps.node.label, timeoutMs - (Date.now() - started))
   } catch (cause) {
     const hadFile = changes.some((c) => c.op === 'write' && c.path === deps.config.nodeTrust.registriesYamlPath && c.before !== undefined)
     throw await rolloutStopped(deps, session, { unit: restart.unit, nodeName, cause, hadFile })
+  } finally {
+    ctx.signal.removeEventListener('abort', interrupted)
   }
 }
 
 /** The runtime answers CRI again (`k3s crictl version`), not only the kubelet's status. */
-function waitForContainerd(session: SshSession, label: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+function waitForContainerd(session: SshSession, label: string, timeoutMs: number): Promise<void> {
   return waitFor(async () => {
     const result = await session.exec(['k3s', 'crictl', 'version'])
     return { done: result.code === 0, seen: result.code === 0 ? 'answering' : result.stderr.trim().split('\n').at(-1) ?? `exit ${result.code}` }
-  }, { what: `containerd on ${label} answering CRI`, timeoutMs: Math.max(timeoutMs, 1000), intervalMs: 250, signal })
+  }, { what: `containerd on ${label} answering CRI`, timeoutMs: Math.max(timeoutMs, 1000), intervalMs: 250 })
 }
 
 async function rolloutStopped(deps: NodeTrustStepDeps, session: SshSession, failed: { unit: K3sUnit; nodeName: string; cause: unknown; hadFile: boolean }): Promise<NodeRolloutError> {
