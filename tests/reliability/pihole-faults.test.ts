@@ -189,7 +189,7 @@ reliabilityCase(Pihole, 'input', 'Pi-hole answering garbage JSON: a failed step 
   const broken = ctx.broken!
   const configPath = configFor(ctx, broken)
   await broken.setFault({ kind: 'body', body: '{"config": {"dns": {"hosts": [', match: { method: 'GET', pathPrefix: '/api/config' } })
-  assertFailedAlone(ctx, broken, await dnsRun(ctx, 'sync', configPath), /GET http:\/\/[\d.]+\/api\/config\/dns\/hosts → 200 OK with a body that is not JSON/)
+  assertFailedAlone(ctx, broken, await dnsRun(ctx, 'sync', configPath), /Pi-hole http:\/\/[\d.]+ \(dns\.piholes\[0\]\): GET \/api\/config\/dns\/hosts → 200 OK with a body that is not JSON `\{"config".*`; expected JSON from the Pi-hole v6 API at \/api\/config\/dns\/hosts; check that dns\.piholes\[0\]\.url points at Pi-hole v6's web server/)
   await assertNextRunsConverge(ctx, broken, configPath)
 })
 
@@ -197,7 +197,7 @@ reliabilityCase(Pihole, 'input', 'Pi-hole answering JSON of the wrong shape (hos
   const broken = ctx.broken!
   const configPath = configFor(ctx, broken)
   await broken.setFault({ kind: 'body', body: '{"config": {"dns": {"hosts": "10.0.0.1 x"}}, "took": 0.001}', match: { method: 'GET', pathPrefix: '/api/config' } })
-  assertFailedAlone(ctx, broken, await dnsRun(ctx, 'sync', configPath), /GET \/api\/config\/dns\/hosts/)
+  assertFailedAlone(ctx, broken, await dnsRun(ctx, 'sync', configPath), /GET \/api\/config\/dns\/hosts → 200 OK with JSON without a config\.dns\.hosts list.*set dns\.piholes\[0\]\.version: v5/)
   await assertNextRunsConverge(ctx, broken, configPath)
 })
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createHttpClient, HttpError, parseConfig, retryPolicyFromConfig, Secret, type HttpClient } from '../src/index.js'
+import { bodyExcerpt, createHttpClient, HttpError, parseConfig, retryPolicyFromConfig, Secret, type HttpClient } from '../src/index.js'
 
 const HOST = 'registry.homelab.local'
 const QUERY_SECRET = 'query-secret-4d2f9a'
@@ -201,6 +201,18 @@ Http('json() on a body that is not JSON is an HttpError naming the request', asy
   const response = await withClient(plainClient(ctx), (client) => client.request('GET', '/not-json'))
   const error = await failureOf(async () => response.json())
   assert.match(error.message, /GET http:\/\/127\.0\.0\.1:\d+\/not-json → 200 OK with a body that is not JSON: <html>/)
+})
+
+Http('a body excerpt masks credentials the server echoes (session id, CSRF token, token, password) and stays short', () => {
+  const cases: [string, string][] = [
+    ['{"session": {"valid": true, "sid": "sid-value/1+=", "csrf": "csrf-value"}}', '{"session": {"valid": true, "sid": ****, "csrf": ****}}'],
+    ['login?token=tok-value&next=/', 'login?token=****&next=/'],
+    ["{'password': 'pw-value', 'a': 1}", "{'password': ****, 'a': 1}"],
+    ['{"sid": "cut-off', '{"sid": ****'],
+    ['upstream\n  down', 'upstream down'],
+  ]
+  for (const [body, shown] of cases) assert.is(bodyExcerpt(body), shown, body)
+  assert.is(bodyExcerpt('x'.repeat(100), 80), `${'x'.repeat(80)}…`)
 })
 
 Http('a base URL path prefix is kept', async (ctx) => {

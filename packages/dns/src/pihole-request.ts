@@ -1,4 +1,4 @@
-import { HttpError, type HttpClient, type HttpRequestOptions, type HttpResponse } from '@homelab/core'
+import { bodyExcerpt, HttpError, statusText, type HttpClient, type HttpRequestOptions, type HttpResponse } from '@homelab/core'
 import { PiholeError } from './errors/pihole-error.js'
 
 /** Who a Pi-hole client talks to, for every message it makes. */
@@ -45,4 +45,30 @@ export function jsonOrUndefined<T>(response: HttpResponse): T | undefined {
 
 export function statusError(target: PiholeTarget, method: string, path: string, response: HttpResponse, hint?: string): PiholeError {
   return new PiholeError(`Pi-hole ${target.url}: ${method} ${path} → ${response.status}${ftlErrorText(response)}`, { url: target.url, method, path, status: response.status, hint })
+}
+
+/**
+ * What a Pi-hole v6 that is not one (a proxy, a login page, a v5) answers. Names the Pi-hole and its config key, what
+ * was expected, a short scrubbed excerpt of what came instead, and what to check.
+ */
+export function unexpectedV6Body(target: PiholeTarget, request: { method: string; path: string; response: HttpResponse; found: string; cause?: unknown }): PiholeError {
+  const { method, path, response, found } = request
+  const key = target.configKey
+  const excerpt = bodyExcerpt(response.text(), 80)
+  return new PiholeError(
+    `Pi-hole ${target.url} (${key}): ${method} ${path} → ${statusText(response.status)} with ${found}${excerpt ? ` \`${excerpt}\`` : ''}; expected JSON from the Pi-hole v6 API at ${path}`,
+    {
+      url: target.url, method, path, status: response.status, key: `${key}.url`, cause: request.cause,
+      hint: `check that ${key}.url points at Pi-hole v6's web server, not a proxy or a login page; if it runs Pi-hole v5, set ${key}.version: v5`,
+    },
+  )
+}
+
+/** A v6 answer's body as JSON; anything else is an unexpectedV6Body error. */
+export function v6Json<T>(target: PiholeTarget, method: string, path: string, response: HttpResponse): T {
+  try {
+    return JSON.parse(response.text()) as T
+  } catch (error) {
+    throw unexpectedV6Body(target, { method, path, response, found: response.text().trim() ? 'a body that is not JSON' : 'an empty body', cause: error })
+  }
 }

@@ -3,7 +3,7 @@ import type { HttpResponse, Secret } from '@homelab/core'
 import { cnameEntryText, hostEntryText, parseCnameEntry, parseHostEntry, type DnsRecord, type PiholeEntry } from './dns-record.js'
 import { PiholeError } from './errors/pihole-error.js'
 import type { PiholeClient, PiholeSession } from './pihole-client.js'
-import { jsonOrUndefined, piholeRequest, statusError, type PiholeTarget } from './pihole-request.js'
+import { jsonOrUndefined, piholeRequest, statusError, unexpectedV6Body, v6Json, type PiholeTarget } from './pihole-request.js'
 
 export type PiholeV6Options = PiholeTarget & {
   password: Secret | undefined
@@ -43,7 +43,9 @@ async function login(options: PiholeV6Options): Promise<string | null> {
   const json = { password: options.password?.reveal() ?? '' }
   for (let attempt = 1; ; attempt++) {
     const response = await piholeRequest(options, 'POST', '/api/auth', { json, expect: [200, 400, 401, 403, 429] })
-    const body = jsonOrUndefined<AuthReply>(response)
+    // FTL answers every login with JSON; a 200 that is not a session is some other web server.
+    const body = response.status === 200 ? v6Json<AuthReply>(options, 'POST', '/api/auth', response) : jsonOrUndefined<AuthReply>(response)
+    if (response.status === 200 && typeof body?.session !== 'object') throw unexpectedV6Body(options, { method: 'POST', path: '/api/auth', response, found: 'JSON without a session object' })
     // No password on the Pi-hole: valid, but `sid: null`; then no header and nothing to log out of.
     if (response.status === 200 && body?.session?.valid) return body.session.sid ?? null
     if (response.status === 429 && body?.error?.key === 'rate_limiting' && attempt === 1) {
@@ -109,8 +111,8 @@ async function readArray(options: PiholeV6Options, headers: Record<string, strin
   const path = `/api/config/dns/${item}`
   const response = await piholeRequest(options, 'GET', path, { headers, expect: [200, 401, 403] })
   if (response.status !== 200) throw statusError(options, 'GET', path, response, `the session was refused; check ${options.configKey}.password`)
-  const list = response.json<{ config?: { dns?: Record<string, unknown> } }>().config?.dns?.[item]
-  if (!Array.isArray(list)) throw new PiholeError(`Pi-hole ${options.url}: GET ${path} → 200 without config.dns.${item}; is this a Pi-hole v6?`, { url: options.url, method: 'GET', path, hint: `set ${options.configKey}.version` })
+  const list = v6Json<{ config?: { dns?: Record<string, unknown> } } | null>(options, 'GET', path, response)?.config?.dns?.[item]
+  if (!Array.isArray(list)) throw unexpectedV6Body(options, { method: 'GET', path, response, found: `JSON without a config.dns.${item} list` })
   return list.filter((e): e is string => typeof e === 'string')
 }
 

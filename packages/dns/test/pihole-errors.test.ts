@@ -95,6 +95,52 @@ Errors('a 500 names the request and status after the retries; the session is clo
   }
 })
 
+const NOT_A_PIHOLE = /; expected JSON from the Pi-hole v6 API at (\S+); check that dns\.piholes\[0\]\.url points at Pi-hole v6's web server, not a proxy or a login page; if it runs Pi-hole v5, set dns\.piholes\[0\]\.version: v5$/
+
+/** The message for `body` answered to `method pathPrefix`, the fault cleared afterwards. */
+async function garbageMessage(pihole: PiholeDouble, body: string, match: { method: string; pathPrefix: string }, config: Record<string, unknown> = {}): Promise<PiholeError> {
+  await pihole.setFault({ kind: 'body', body, match })
+  try {
+    return await failure(() => list(connector({ url: pihole.url, password: PASSWORD, ...config })))
+  } finally {
+    await pihole.setFault(undefined)
+  }
+}
+
+Errors('a login page instead of the config API: names the Pi-hole and its key, what was expected, a short scrubbed excerpt and what to check', async ({ locked }) => {
+  await nextSecond()
+  const page = `<html><head><title>Sign in</title></head><body>wrong: ${PASSWORD} <form><input name="sid" value="4Qmv1x"></form>${'<p>filler</p>'.repeat(40)}</body></html>`
+  const error = await garbageMessage(locked, page, { method: 'GET', pathPrefix: '/api/config' })
+  assert.match(error.message, /^Pi-hole http:\/\/127\.0\.4\.41 \(dns\.piholes\[0\]\): GET \/api\/config\/dns\/hosts → 200 OK with a body that is not JSON `<html><head><title>Sign in/)
+  assert.is(NOT_A_PIHOLE.exec(error.message)?.[1], '/api/config/dns/hosts')
+  const excerpt = /`(.*)`/.exec(error.message)?.[1] ?? ''
+  assert.ok(excerpt.length <= 81, `excerpt of ${excerpt.length} characters: ${excerpt}`)
+  assert.not.ok(error.message.includes(PASSWORD), 'the password echoed by the page reached the message')
+  assert.not.ok(error.message.includes('filler'), 'the whole page reached the message')
+  assert.is(error.key, 'dns.piholes[0].url')
+  assert.is(locked.sessions.open, 0)
+})
+
+Errors('truncated JSON and JSON of the wrong shape from the config API: the same advice, saying what was wrong', async ({ locked }) => {
+  await nextSecond()
+  const truncated = await garbageMessage(locked, '{"config": {"dns": {"hosts": [', { method: 'GET', pathPrefix: '/api/config' })
+  assert.match(truncated.message, /GET \/api\/config\/dns\/hosts → 200 OK with a body that is not JSON `\{"config": \{"dns": \{"hosts": \[`; expected JSON/)
+  assert.match(truncated.message, NOT_A_PIHOLE)
+  await nextSecond()
+  const shape = await garbageMessage(locked, '{"config": {"dns": {"hosts": "10.0.0.1 x"}}}', { method: 'GET', pathPrefix: '/api/config' })
+  assert.match(shape.message, /GET \/api\/config\/dns\/hosts → 200 OK with JSON without a config\.dns\.hosts list `\{"config": \{"dns": \{"hosts": "10\.0\.0\.1 x"\}\}\}`/)
+  assert.match(shape.message, NOT_A_PIHOLE)
+  assert.is(locked.sessions.open, 0)
+})
+
+Errors('a proxy answering the login with 200 and no session: names /api/auth and never shows a session id', async ({ locked }) => {
+  await nextSecond()
+  const error = await garbageMessage(locked, '{"ok": true, "sid": "proxy-session-id-123"}', { method: 'POST', pathPrefix: '/api/auth' }, { version: 'v6' })
+  assert.match(error.message, /^Pi-hole http:\/\/127\.0\.4\.41 \(dns\.piholes\[0\]\): POST \/api\/auth → 200 OK with JSON without a session object `\{"ok": true, "sid": \*\*\*\*\}`/)
+  assert.is(NOT_A_PIHOLE.exec(error.message)?.[1], '/api/auth')
+  assert.not.ok(error.message.includes('proxy-session-id-123'))
+})
+
 Errors('a Pi-hole that never answers: timed out, naming the request', async ({ locked }) => {
   await locked.setFault({ kind: 'hang' })
   try {

@@ -10,9 +10,12 @@ export function displayUrl(url: URL): string {
 
 export const statusText = (status: number) => `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`
 
+// A server may echo credentials it made or was sent (a session id, a CSRF token) that no Secret of ours knows about.
+const CREDENTIAL_FIELD = /(["']?\b(?:sid|csrf\w*|password|passwd|token|api_?key|secret|auth)["']?\s*[:=]\s*)("[^"]*"?|'[^']*'?|[^\s,;&}\]]+)/gi
+
 /** The start of a response body, one line, scrubbed: enough to see the server's own error, never a secret. */
 export function bodyExcerpt(body: string, limit = 200): string {
-  const line = body.replace(/\s+/g, ' ').trim()
+  const line = body.replace(/\s+/g, ' ').trim().replace(CREDENTIAL_FIELD, `$1${MASK}`)
   return redact(line.length > limit ? `${line.slice(0, limit)}…` : line)
 }
 
