@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { startPihole, v5Token, type PiholeDouble } from '../src/index.js'
+import { LabStateError, startPihole, v5Token, type PiholeDouble } from '../src/index.js'
 
 type Ctx = { open: PiholeDouble; locked: PiholeDouble; v5: PiholeDouble }
 const Pihole = suite<Ctx>('lab Pi-hole doubles', {} as Ctx)
@@ -176,6 +176,23 @@ Pihole('a double restarted on its folder keeps its records; stop ends only its o
   const ours = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8') } catch { return '' } })
   assert.not.ok(ours.some((c) => c.includes(dir)), 'no dnsmasq left for the stopped double')
   assert.ok(ours.some((c) => c.includes('127.0.4.61')), 'the other doubles keep running')
+})
+
+Pihole('a second double on an address:port another dnsmasq holds fails naming the address; the first keeps answering', async () => {
+  const holder = await startPihole({ stateDir: stateDir(), ip: '127.0.4.231', dnsPort: 1053 })
+  const dir = stateDir()
+  try {
+    await holder.seed({ hosts: ['10.0.0.7 held.homelab.local'] })
+    // Stopped at once if it does start, so a regression fails here rather than hanging the file on its server.
+    const refused: unknown = await startPihole({ stateDir: dir, ip: '127.0.4.231', dnsPort: 1053, httpPort: 8080 }).then((second) => second.stop(), (error: unknown) => error)
+    assert.instance(refused, LabStateError, 'the second double started on a taken address')
+    assert.match((refused as Error).message, /^dnsmasq cannot listen on 127\.0\.4\.231:1053: another process holds that address \(.*Address already in use\)/)
+    assert.equal(await resolver(holder).resolve4('held.homelab.local'), ['10.0.0.7'])
+  } finally {
+    await holder.stop()
+  }
+  const cmdlines = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8') } catch { return '' } })
+  assert.not.ok(cmdlines.some((c) => c.includes(dir)), 'the refused double left a dnsmasq behind')
 })
 
 Pihole.run()

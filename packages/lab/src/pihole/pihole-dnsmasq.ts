@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { detachedProcessState, logTail, startDetached, stopDetached, type DetachedProcessSpec } from '../detached-process.js'
@@ -42,12 +42,15 @@ export function writeDnsmasqFiles(stateDir: string, records: PiholeRecords, whic
   if (which.cnames || !existsSync(files.cnameFile)) write(files.cnameFile, cnameConfText(records))
 }
 
-/** Starts dnsmasq, first stopping one a crashed run left on the same folder, and waits until it answers. */
+/** Starts dnsmasq, first stopping one a crashed run left on the same folder, and waits until it listens and answers. */
 export async function startDnsmasq(options: DnsmasqOptions): Promise<void> {
   const spec = dnsmasqSpec(options)
   await stopDetached(spec)
-  startDetached(spec)
-  await waitUntilAnswering(options, spec)
+  const { logFile } = processFiles(options.stateDir, spec.name)
+  // The log is appended to across restarts: only what this start wrote says how it went.
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0
+  const pid = startDetached(spec)
+  await waitUntilListening(options, { spec, pid, logFile, logStart })
 }
 
 export const stopDnsmasq = (options: DnsmasqOptions) => stopDetached(dnsmasqSpec(options))
@@ -75,16 +78,33 @@ function countReads(logFile: string, hostsFile: string): number {
   return readFileSync(logFile, 'utf8').split(`read ${hostsFile} `).length - 1
 }
 
-async function waitUntilAnswering(options: DnsmasqOptions, spec: DetachedProcessSpec): Promise<void> {
+type StartedDnsmasq = { spec: DetachedProcessSpec; pid: number; logFile: string; logStart: number }
+
+/**
+ * An answer alone proves nothing: another dnsmasq on the same address and port answers too, while ours exits with
+ * "Address already in use". Ours logs `dnsmasq[<pid>]: started` only once its sockets are bound, and must still live.
+ */
+async function waitUntilListening(options: DnsmasqOptions, started: StartedDnsmasq): Promise<void> {
+  const where = `${options.address}:${options.port}`
   const resolver = new Resolver({ timeout: 200, tries: 1 })
-  resolver.setServers([`${options.address}:${options.port}`])
+  resolver.setServers([where])
   for (const deadline = Date.now() + 5000; ; await sleep(50)) {
-    if (await answers(resolver)) return
-    if (!detachedProcessState(spec).alive || Date.now() > deadline) {
-      const { logFile } = processFiles(options.stateDir, spec.name)
-      throw new LabStateError(`dnsmasq on ${options.address}:${options.port} did not start:\n${logTail(logFile)}`, { path: logFile })
+    const log = logSince(started.logFile, started.logStart)
+    const alive = detachedProcessState(started.spec).alive
+    if (alive && log.includes(`dnsmasq[${started.pid}]: started`) && (await answers(resolver))) return
+    const inUse = /^.*Address already in use.*$/m.exec(log)?.[0]
+    if (inUse) {
+      throw new LabStateError(`dnsmasq cannot listen on ${where}: another process holds that address (${inUse.trim()})`, {
+        host: where, path: started.logFile, hint: `stop what holds ${where} (\`ss -lunp 'sport = ${options.port}'\` names it), or give this Pi-hole double its own ip`,
+      })
     }
+    if (!alive || Date.now() > deadline) throw new LabStateError(`dnsmasq on ${where} did not start:\n${logTail(started.logFile)}`, { host: where, path: started.logFile })
   }
+}
+
+function logSince(logFile: string, offset: number): string {
+  if (!existsSync(logFile)) return ''
+  return readFileSync(logFile).subarray(offset).toString('utf8')
 }
 
 /** Any DNS answer, even REFUSED for an unknown name, means the server is up. */
