@@ -39,6 +39,10 @@ function runFile(file: string): Promise<Outcome> {
       const skipped = num('Skipped')
       // A file that crashed before uvu's summary, or exited non-zero with every test passed, counts as one failure.
       const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1)
+      // uvu swallows a `before` hook's error: tests that did not run, yet no ✘ and no failure report.
+      if (total > passed + skipped && !out.includes('✘')) {
+        process.stdout.write(`${relative(root, file)}: ${total - passed - skipped} tests never ran and none failed: a before hook threw; wrap it in reportHookErrors (@homelab/lab) to see why\n`)
+      }
       resolve({ file: relative(root, file), passed, failed, skipped, code })
     })
   })

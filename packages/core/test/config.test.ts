@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { Ajv } from 'ajv'
 import { parse as parseYaml } from 'yaml'
+import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -27,13 +28,13 @@ const Config = suite<Ctx>('config', {} as Ctx)
 const FILE_SECRET = 'file-secret-5f0c2a91'
 const ENV_SECRET = 'env-secret-77d1b3e4'
 
-Config.before((ctx) => {
+Config.before(reportHookErrors((ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'homelab-config-'))
   ctx.env = { HOME: ctx.dir }
   writeFileSync(join(ctx.dir, 'pihole-password'), `${FILE_SECRET}\n`)
   writeFileSync(join(ctx.dir, 'id_ed25519'), 'not really a key')
   mkdirSync(join(ctx.dir, 'a-directory'))
-})
+}))
 
 Config.after((ctx) => rmSync(ctx.dir, { recursive: true, force: true }))
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
+import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bodyExcerpt, createHttpClient, HttpError, parseConfig, retryPolicyFromConfig, Secret, type HttpClient } from '../src/index.js'
@@ -54,7 +55,7 @@ function routes(hits: Map<string, number>) {
 const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)))
 const fast = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 }
 
-Http.before(async (ctx) => {
+Http.before(reportHookErrors(async (ctx) => {
   ctx.dir = mkdtempSync(join(tmpdir(), 'homelab-http-'))
   ctx.pki = makePki(ctx.dir)
   ctx.hits = new Map()
@@ -62,7 +63,7 @@ Http.before(async (ctx) => {
   ctx.http = createHttpServer(routes(ctx.hits))
   ctx.httpsPort = await listen(ctx.https)
   ctx.httpPort = await listen(ctx.http)
-})
+}))
 
 Http.after((ctx) => {
   ctx.https?.closeAllConnections()

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { labOptionsFromEnv, useLab } from '@homelab/lab'
+import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -36,14 +36,14 @@ const run = async (kube: KubeClient, objects: KubeObject[], opts: { plan?: boole
 const configMap = (ns: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data })
 const rv = async (kube: KubeClient, o: KubeObject) => (await kube.get({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace! }))?.metadata.resourceVersion
 
-Kube.before(async (ctx) => {
+Kube.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfigPath = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
   ctx.other = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'someone-else' })
   ctx.ns = `apply-test-${Date.now()}`
   await run(ctx.kube, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.ns } }])
-})
+}))
 
 Kube.after(async (ctx) => {
   await ctx.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.ns })

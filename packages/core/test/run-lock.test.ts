@@ -1,4 +1,4 @@
-import { labOptionsFromEnv, useLab } from '@homelab/lab'
+import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { acquireRunLock, createKubeClient, createReporter, parseConfig, runComponents, RunLockedError, type Component, type KubeClient, type ToolContext } from '../src/index.js'
@@ -6,11 +6,11 @@ import { acquireRunLock, createKubeClient, createReporter, parseConfig, runCompo
 type Ctx = { kube: KubeClient; ns: string }
 const Lock = suite<Ctx>('run lock', {} as Ctx)
 
-Lock.before(async (ctx) => {
+Lock.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
   ctx.ns = `lock-test-${Date.now()}`
-})
+}))
 
 Lock.after(async ({ kube, ns }) => {
   await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns })

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 // core cannot depend on @homelab/lab (lab depends on core), so the test reaches the lab's public entry by path.
-import { startSshNodes, type SshNodes } from '@homelab/lab'
+import { startSshNodes, type SshNodes, reportHookErrors } from '@homelab/lab'
 import {
   checkHostKey,
   HostKeyError,
@@ -29,12 +29,12 @@ type Ctx = { lab: SshNodes; stateDir: string; pool: SshPool; scratch: string }
 
 function labSuite(title: string) {
   const s = suite<Ctx>(title, {} as Ctx)
-  s.before(async (ctx) => {
+  s.before(reportHookErrors(async (ctx) => {
     ctx.stateDir = join(tmpdir(), 'homelab-ssh-test')
     ctx.lab = await startSshNodes({ stateDir: ctx.stateDir, count: 2, firstIp: FIRST_IP })
     ctx.pool = new SshPool()
     ctx.scratch = mkdtempSync(join(tmpdir(), 'homelab-ssh-scratch-'))
-  })
+  }))
   s.after(async (ctx) => {
     await ctx.pool?.close()
     await ctx.lab?.stop()

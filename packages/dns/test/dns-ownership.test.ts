@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, type KubeClient } from '@homelab/core'
-import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble } from '@homelab/lab'
+import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runDnsTask, type DnsVerb } from '../src/index.js'
@@ -15,7 +15,7 @@ const NAS = '10.0.0.9 nas.homelab.local'
 const FOREIGN = '10.0.0.5 registry.homelab.local'
 const stateDir = () => mkdtempSync(join(tmpdir(), 'dns-owned-pihole-'))
 
-Owned.before(async (ctx) => {
+Owned.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfig = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'dns-test' })
@@ -23,7 +23,7 @@ Owned.before(async (ctx) => {
   ctx.c = await startPihole({ stateDir: stateDir(), ip: '127.0.4.31', dnsPort: 1053 })
   ctx.d = await startPihole({ stateDir: stateDir(), ip: '127.0.4.32', dnsPort: 1053 })
   await ctx.c.seed({ hosts: [NAS, FOREIGN] })
-})
+}))
 
 Owned.after(async (ctx) => {
   await ctx.c?.stop()

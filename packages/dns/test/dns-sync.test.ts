@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, type KubeClient } from '@homelab/core'
-import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble } from '@homelab/lab'
+import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ownershipKey, runDnsTask, type DnsVerb } from '../src/index.js'
@@ -18,7 +18,7 @@ const NAMES = ['registry.homelab.local', 'registry-ui.homelab.local', 'localstac
 const wantedHosts = (names = NAMES) => names.map((n) => `${TRAEFIK_IP} ${n}`)
 const stateDir = () => mkdtempSync(join(tmpdir(), 'dns-sync-pihole-'))
 
-Sync.before(async (ctx) => {
+Sync.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfig = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'dns-test' })
@@ -29,7 +29,7 @@ Sync.before(async (ctx) => {
   await ctx.b.seed({ hosts: [NAS] })
   ctx.outputs = []
   ctx.cmdlines = new Set()
-})
+}))
 
 Sync.after(async (ctx) => {
   await ctx.a?.stop()

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '@homelab/core'
-import { startPihole, type PiholeDouble } from '@homelab/lab'
+import { startPihole, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { piholeConnector, PiholeError, type PiholeConnector } from '../src/index.js'
@@ -14,12 +14,12 @@ const PASSWORD = 'errors-test password 9'
 const APP_PASSWORD = 'errors-test app password'
 const stateDir = () => mkdtempSync(join(tmpdir(), 'dns-errors-pihole-'))
 
-Errors.before(async (ctx) => {
+Errors.before(reportHookErrors(async (ctx) => {
   ctx.locked = await startPihole({ stateDir: stateDir(), ip: '127.0.4.41', dnsPort: 1053, password: PASSWORD })
   ctx.tight = await startPihole({ stateDir: stateDir(), ip: '127.0.4.42', dnsPort: 1053, password: PASSWORD, maxSessions: 1 })
   ctx.app = await startPihole({ stateDir: stateDir(), ip: '127.0.4.43', dnsPort: 1053, password: PASSWORD, appPassword: APP_PASSWORD })
   ctx.tls = await startPihole({ stateDir: stateDir(), ip: '127.0.4.44', dnsPort: 1053, https: true })
-})
+}))
 
 Errors.after(async (ctx) => {
   for (const p of [ctx.locked, ctx.tight, ctx.app, ctx.tls]) await p?.stop()

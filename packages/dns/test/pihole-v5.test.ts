@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, type KubeClient } from '@homelab/core'
-import { labOptionsFromEnv, startPihole, useLab, v5Token, type PiholeDouble } from '@homelab/lab'
+import { labOptionsFromEnv, startPihole, useLab, v5Token, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runDnsTask, type DnsVerb } from '../src/index.js'
@@ -14,7 +14,7 @@ const V5 = suite<Ctx>('Pi-hole v5 adapter against the api.php double', {} as Ctx
 const PASSWORD = 'v5 admin password 31'
 const NAS = '10.0.0.9 nas.homelab.local'
 
-V5.before(async (ctx) => {
+V5.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfig = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'dns-test' })
@@ -22,7 +22,7 @@ V5.before(async (ctx) => {
   ctx.v5 = await startPihole({ stateDir: mkdtempSync(join(tmpdir(), 'dns-v5-pihole-')), ip: '127.0.4.51', dnsPort: 1053, password: PASSWORD, version: 5 })
   await ctx.v5.seed({ hosts: [NAS] })
   ctx.outputs = []
-})
+}))
 
 V5.after(async (ctx) => {
   await ctx.v5?.stop()

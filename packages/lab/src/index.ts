@@ -36,3 +36,4 @@ export { IMAGE_RUNNERS, runnerFor, registryArgv, type ImageRunner, type RunnerIn
 export { POD_IP_PREFIX } from './controller/pod-ips.js'
 export { parseRule, ruleMatches, type RuleNode } from './controller/traefik-rules.js'
 export { startRegistryUiDouble, registryUiPage } from './controller/registry-ui-double.js'
+export { reportHookErrors } from './report-hook-errors.js'

@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
   downlevelCrd, ensureDebianPackages, ensureKubeApiserver, LAB_DEBIAN_PACKAGES, labKubeConfig, labPaths, labStatus, labUp, listCrds,
-  labOptionsFromEnv, runProgram, useLab, type LabHandle, type RunProgram,
+  labOptionsFromEnv, runProgram, useLab, type LabHandle, type RunProgram, reportHookErrors,
 } from '../src/index.js'
 
 // The runner's `lab up` honours these variables; so must the tests.
@@ -13,9 +13,9 @@ const options = labOptionsFromEnv(process.env)
 
 const ApiServer = suite<{ lab: LabHandle }>('lab API server', { lab: undefined as unknown as LabHandle })
 
-ApiServer.before(async (context) => {
+ApiServer.before(reportHookErrors(async (context) => {
   context.lab = await useLab(options)
-})
+}))
 
 function get(lab: LabHandle, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

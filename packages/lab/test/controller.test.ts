@@ -12,7 +12,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
   DEFAULT_TRAEFIK_IP, labCaBundle, labControllerStatus, labKubeConfig, labOptionsFromEnv, labServiceAddress, runProgram, runWithLabHosts,
-  useLab, writeRegistryAuthFile, type LabHandle,
+  useLab, writeRegistryAuthFile, type LabHandle, reportHookErrors,
 } from '../src/index.js'
 import { KubeRestClient } from '../src/controller/kube-rest-client.js'
 import { matchRoute } from '../src/controller/traefik-routes.js'
@@ -154,7 +154,7 @@ function setupObjects(password: string): object[] {
   ]
 }
 
-Controller.before(async (context) => {
+Controller.before(reportHookErrors(async (context) => {
   context.lab = await useLab(options)
   const objects = KubernetesObjectApi.makeApiClient(labKubeConfig(context.lab))
   context.apply = async (o) => void (await objects.patch(o as KubernetesObject, undefined, undefined, 'lab-controller-test', true, PatchStrategy.ServerSideApply))
@@ -162,7 +162,7 @@ Controller.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'lab-controller-test-'))
   context.passwords = [randomBytes(12).toString('hex'), randomBytes(12).toString('hex')]
   for (const o of setupObjects(context.passwords[0] ?? '')) await context.apply(o)
-})
+}))
 
 Controller.after(async (context) => {
   const client = context.client

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { LabStateError, startPihole, v5Token, type PiholeDouble } from '../src/index.js'
+import { LabStateError, startPihole, v5Token, type PiholeDouble, reportHookErrors } from '../src/index.js'
 
 type Ctx = { open: PiholeDouble; locked: PiholeDouble; v5: PiholeDouble }
 const Pihole = suite<Ctx>('lab Pi-hole doubles', {} as Ctx)
@@ -12,12 +12,12 @@ const PASSWORD = 'lab pihole password 7'
 const APP_PASSWORD = 'lab app password 8'
 const stateDir = () => mkdtempSync(join(tmpdir(), 'lab-pihole-'))
 
-Pihole.before(async (ctx) => {
+Pihole.before(reportHookErrors(async (ctx) => {
   // Two v6 instances at once, one without a password and one with, plus a v5 one.
   ctx.open = await startPihole({ stateDir: stateDir(), ip: '127.0.4.61', dnsPort: 1053 })
   ctx.locked = await startPihole({ stateDir: stateDir(), ip: '127.0.4.62', dnsPort: 1053, password: PASSWORD, appPassword: APP_PASSWORD, maxSessions: 3 })
   ctx.v5 = await startPihole({ stateDir: stateDir(), ip: '127.0.4.63', dnsPort: 1053, password: PASSWORD, version: 5 })
-})
+}))
 
 Pihole.after(async (ctx) => {
   for (const p of [ctx.open, ctx.locked, ctx.v5]) await p?.stop()

@@ -1,5 +1,5 @@
 import { createReporter, openToolContext, runSteps, type RunResult, type ToolContext } from '@homelab/core'
-import { labOptionsFromEnv, useLab } from '@homelab/lab'
+import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, readFileSync } from 'node:fs'
@@ -48,9 +48,9 @@ const namespace = (ctx: Ctx, label: string) => {
   return name
 }
 
-Bootstrap.before(async (ctx) => {
+Bootstrap.before(reportHookErrors(async (ctx) => {
   ctx.kubeconfig = (await useLab(labOptionsFromEnv(process.env))).kubeconfigPath
-})
+}))
 
 Bootstrap.after(async (ctx) => {
   const { tool } = context(ctx, {})

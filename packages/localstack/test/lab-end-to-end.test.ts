@@ -3,7 +3,7 @@
 // read from the cluster the way the tool does it. Runs only where the lab's controller can play localstack/localstack.
 import { existsSync, readFileSync } from 'node:fs'
 import { createReporter, openToolContext, runComponents, type KubeObject, type RunResult, type ToolContext } from '@homelab/core'
-import { labOptionsFromEnv, repoRoot, useLab } from '@homelab/lab'
+import { labOptionsFromEnv, repoRoot, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { localstack } from '../src/index.js'
@@ -27,7 +27,7 @@ const caObjects = (id: string): KubeObject[] => [
   { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: `${id}-ca` }, spec: { ca: { secretName: `${id}-root` } } },
 ]
 
-EndToEnd.before(async (ctx) => {
+EndToEnd.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.id = `ls-e2e-${Date.now().toString(36)}`
   let text = ''
@@ -39,7 +39,7 @@ EndToEnd.before(async (ctx) => {
   ctx.output = () => text
   ctx.cleanup = caObjects(ctx.id)
   for (const object of ctx.cleanup) await ctx.tool.kube().apply(object, { dryRun: false, force: false })
-})
+}))
 
 EndToEnd.after(async (ctx) => {
   const kube = ctx.tool.kube()

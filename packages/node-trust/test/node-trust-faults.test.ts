@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { inNodeNamespace, labNodeRestarts, setLabNodeFault, setLabNodeUnit, type LabNode } from '@homelab/lab'
+import { inNodeNamespace, labNodeRestarts, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
 import { createNodeTrust, nodeTrust } from '../src/index.js'
 import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
@@ -30,10 +30,10 @@ function configWith(ctx: Ctx, nodes: NodeEntry[], extraConfig: Record<string, un
   return ctx.configPath
 }
 
-Faults.before(async (ctx) => {
+Faults.before(reportHookErrors(async (ctx) => {
   ctx.env = await startNodeTrustLab(SETUP)
   ctx.configPath = join(ctx.env.stateDir, 'faults.yaml')
-})
+}))
 
 Faults.before.each(async ({ env }) => {
   for (const n of env.lab.nodes) {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { labNodeRestarts, type LabNode } from '@homelab/lab'
+import { labNodeRestarts, type LabNode, reportHookErrors } from '@homelab/lab'
 import { createNodeTrust, nodeTrust } from '../src/index.js'
 import { runTool, sampleCmdlines, startNodeTrustLab, TEST_IMAGE, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
@@ -18,7 +18,7 @@ const Sync = suite<Ctx>('node-trust sync over twenty lab nodes', {} as Ctx)
 const yamlOf = (node: LabNode) => join(node.etcRancher, 'k3s', 'registries.yaml')
 const caOf = (node: LabNode) => join(node.etcRancher, 'k3s', 'registry-ca.crt')
 
-Sync.before(async (ctx) => {
+Sync.before(reportHookErrors(async (ctx) => {
   ctx.env = await startNodeTrustLab(SETUP)
   // Nodes are reused between runs: start every one from "never synced".
   for (const node of ctx.env.lab.nodes) rmSync(join(node.etcRancher, 'k3s'), { recursive: true, force: true })
@@ -26,7 +26,7 @@ Sync.before(async (ctx) => {
   mkdirSync(join(quay.etcRancher, 'k3s'), { recursive: true })
   writeFileSync(yamlOf(quay), QUAY_FILE, { mode: 0o600 })
   ctx.restartsBefore = ctx.env.lab.nodes.map((n) => labNodeRestarts(n).length)
-})
+}))
 
 Sync.after(async (ctx) => {
   await ctx.env?.stop()

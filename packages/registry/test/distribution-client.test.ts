@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Secret } from '@homelab/core'
+import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -14,12 +15,12 @@ import { startLocalRegistry, type LocalRegistry } from './fixtures/local-registr
 type Ctx = { lab: LabRegistry; admin: DistributionClient; local: LocalRegistry; printed: string[] }
 const Client = suite<Ctx>('Distribution client against real registries (the lab behind Traefik, and a local one)', {} as Ctx)
 
-Client.before(async (ctx) => {
+Client.before(reportHookErrors(async (ctx) => {
   ctx.lab = await registryInLab('reg-client')
   ctx.admin = await ctx.lab.client('admin')
   ctx.local = await startLocalRegistry({ relativeUrls: true, readOnly: false })
   ctx.printed = []
-})
+}))
 
 Client.after(async (ctx) => {
   await ctx.admin?.close()

@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Secret } from '@homelab/core'
+import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { distributionConfig, renderDistributionConfig, renderHtpasswd } from '../src/index.js'
@@ -24,7 +25,7 @@ const freePort = () =>
 
 const basic = (user: string, password: Secret) => ({ authorization: `Basic ${Buffer.from(`${user}:${password.reveal()}`).toString('base64')}` })
 
-Distribution.before(async (ctx) => {
+Distribution.before(reportHookErrors(async (ctx) => {
   const dir = mkdtempSync(join(tmpdir(), 'registry-config-'))
   ctx.password = new Secret(`pw-${Date.now()}-distribution`)
   writeFileSync(join(dir, 'config.yml'), renderDistributionConfig(distributionConfig(testConfig().registry)).text)
@@ -51,7 +52,7 @@ Distribution.before(async (ctx) => {
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`docker-registry did not start: ${log}`)
-})
+}))
 
 Distribution.after((ctx) => {
   ctx.child?.kill()

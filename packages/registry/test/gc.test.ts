@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { acquireRunLock } from '@homelab/core'
+import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -51,7 +52,7 @@ async function pushAndDelete(ctx: Ctx, repo: string, image: OciImage): Promise<v
   await ctx.admin.deleteManifest(repo, digest)
 }
 
-Gc.before(async (ctx) => {
+Gc.before(reportHookErrors(async (ctx) => {
   ctx.reg = await registryInLab('reg-gc')
   ctx.admin = await ctx.reg.client('admin')
   ctx.printed = []
@@ -60,7 +61,7 @@ Gc.before(async (ctx) => {
   const b = await pushImage(ctx.admin, 'test/app', 'b', ctx.images.b)
   assert.is(b.present, 1, 'b shares its base layer with a')
   await ctx.admin.deleteManifest('test/app', b.digest)
-})
+}))
 
 Gc.after(async (ctx) => {
   await ctx.admin?.close()

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, loadConfig, type KubeClient, type KubeObject } from '@homelab/core'
-import { labKubeConfig, labOptionsFromEnv, useLab } from '@homelab/lab'
+import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { listRegistryObjects, parseHtpasswd, registry, renderRegistryObjects, storedSecretValue } from '../src/index.js'
@@ -39,7 +39,7 @@ function apacheVerifies(text: string, name: string, password: string): boolean {
   return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
 }
 
-Bootstrap.before(async (ctx) => {
+Bootstrap.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfigPath = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
@@ -51,7 +51,7 @@ Bootstrap.before(async (ctx) => {
   await installer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CA_NAMESPACE } }, { dryRun: false, force: false })
   ctx.double = startStatusDouble(labKubeConfig(lab), [ctx.ns, `${ctx.ns}-pvc`, CA_NAMESPACE])
   ctx.configPath = writeTestConfig(lab.kubeconfigPath, overridesFor(ctx.stamp, ctx.ns))
-})
+}))
 
 Bootstrap.after(async (ctx) => {
   await ctx.double?.stop()

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { applyStep, createKubeClient, createReporter, loadConfig, runSteps, type KubeClient } from '@homelab/core'
-import { labOptionsFromEnv, useLab } from '@homelab/lab'
+import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseHtpasswd, resolveRegistryCredentials, storedSecretValue, usersTask } from '../src/index.js'
@@ -48,7 +48,7 @@ function apacheVerifies(text: string, name: string, password: string): boolean {
   return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
 }
 
-Users.before(async (ctx) => {
+Users.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kubeconfigPath = lab.kubeconfigPath
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
@@ -73,7 +73,7 @@ Users.before(async (ctx) => {
   ].join('\n')
   writeFileSync(ctx.configPath, text, { mode: 0o640 })
   await ctx.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.ns } }, { dryRun: false, force: false })
-})
+}))
 
 Users.after(async (ctx) => {
   await ctx.kube?.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.ns })

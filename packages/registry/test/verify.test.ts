@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Secret, type RunResult } from '@homelab/core'
-import { runWithLabHosts, writeRegistryAuthFile } from '@homelab/lab'
+import { runWithLabHosts, writeRegistryAuthFile, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
@@ -33,12 +33,12 @@ function apacheVerifies(text: string, name: string, password: string): boolean {
   return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
 }
 
-Verify.before(async (ctx) => {
+Verify.before(reportHookErrors(async (ctx) => {
   ctx.reg = await registryInLab('reg-verify')
   ctx.capture = ctx.reg.capture
   ctx.dir = mkdtempSync(join(tmpdir(), 'registry-verify-'))
   ctx.passwords = [CI_PASSWORD]
-})
+}))
 
 Verify.after(async (ctx) => {
   await ctx.reg?.stop()
