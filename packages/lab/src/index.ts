@@ -36,4 +36,5 @@ export { IMAGE_RUNNERS, runnerFor, registryArgv, type ImageRunner, type RunnerIn
 export { POD_IP_PREFIX } from './controller/pod-ips.js'
 export { parseRule, ruleMatches, type RuleNode } from './controller/traefik-rules.js'
 export { startRegistryUiDouble, registryUiPage } from './controller/registry-ui-double.js'
+export { serveCertificateFromAnotherCa, type ForeignCaCertificate, type ForeignCaOptions } from './controller/foreign-ca-certificate.js'
 export { reportHookErrors } from './report-hook-errors.js'
