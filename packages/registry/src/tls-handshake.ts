@@ -53,7 +53,7 @@ export async function checkTlsChain(target: TlsTarget): Promise<ServedCertificat
     throw new RegistryVerifyError(`the certificate served for ${where} is not trusted with the homelab CA from ${target.caSource} (${code}); served: ${served}`, {
       host: target.host,
       cause: error,
-      hint: 'check that the registry Certificate is Ready and names this host (kubectl describe certificate -n <registry.namespace>) and that its IngressRoute uses it as tls.secretName; a TRAEFIK DEFAULT CERT means no route had a certificate for this name',
+      hint: 'check that the registry Certificate is Ready and names this host (kubectl describe certificate -n <registry.namespace>) and that its IngressRoute uses it as tls.secretName; a TRAEFIK DEFAULT CERT means no route had a certificate for this name; another issuer means something else serves a certificate for this name (another IngressRoute\'s tls.secretName, or a TLSStore): find it with `kubectl get ingressroute -A` and remove it or its tls',
     })
   }
 }
