@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, toolNamespace, type KubeClient } from '@homelab/core'
 import { registry } from '@homelab/registry'
-import { labControllerStatus, repoRoot } from '@homelab/lab'
+import { labControllerStatus, repoRoot, serveCertificateFromAnotherCa } from '@homelab/lab'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -238,6 +238,35 @@ reliabilityCase(Kube, 'fault', 'registry process killed during verify (retries 1
   }
   assert.is(next.code, 0, next.output)
   await assertForeignUntouched(ctx)
+})
+
+reliabilityCase(Kube, 'fault', 'Traefik serving the registry host a certificate from another CA: verify fails naming the TLS failure, the CA it trusts, the issuer served and what to check; nothing changed; once removed verify passes', async (ctx) => {
+  const ns = ctx.namespaces.find((n) => n.startsWith('rel-down-'))!
+  const configPath = registryConfig(ctx, { kubeconfig: ctx.lab.kubeconfigPath, namespace: ns })
+  const host = `${ns}-reg.homelab.local`
+  const versions = async () => {
+    const kinds = [['v1', 'ConfigMap'], ['v1', 'Secret'], ['v1', 'Service'], ['traefik.io/v1alpha1', 'IngressRoute'], ['cert-manager.io/v1', 'Certificate']] as const
+    const lists = await Promise.all(kinds.map(([apiVersion, kind]) => ctx.lab.kube.list(apiVersion, kind, { namespace: ns })))
+    return lists.flat().map((o) => `${o.kind} ${o.metadata.name} ${o.metadata.resourceVersion}`).sort()
+  }
+  const before = await versions()
+  const foreign = await serveCertificateFromAnotherCa(ctx.lab.stateDir, { host })
+  try {
+    const run = await runComponents([registry], 'verify', { configPath, scan: ctx.scan, env: { HOMELAB_RETRIES__ATTEMPTS: '1' } })
+    assert.is(run.code, 1, run.output)
+    assert.match(run.output, new RegExp(`failed\\s+registry TLS: ${host.replaceAll('.', '\\.')} chains to the homelab CA`))
+    assert.match(run.output, new RegExp(`the certificate served for ${host.replaceAll('.', '\\.')} at 127\\.0\\.2\\.1:443 is not trusted with the homelab CA from Secret cert-manager/rel-${ctx.stamp}-root-ca key ca\\.crt \\([A-Z_]+\\)`))
+    assert.match(run.output, `served: CN=${host} issued by CN=${foreign.caName}`)
+    assert.match(run.output, /another issuer means something else serves a certificate for this name .*kubectl get ingressroute -A/)
+    assert.not.match(run.output, /^ok\s+registry push/m)
+    assertReadable(run)
+    assert.equal(await versions(), before, 'verify changed an object')
+    assert.equal((await ctx.lab.kube.list('batch/v1', 'Job', { namespace: ns })).map((j) => j.metadata.name), [], 'verify left a Job')
+  } finally {
+    await foreign.remove()
+  }
+  const next = await runComponents([registry], 'verify', { configPath, scan: ctx.scan })
+  assert.is(next.code, 0, next.output)
 })
 
 reliabilityCase(Kube, 'fault', 'Ctrl-C (SIGINT) during gc once the registry is read-only: the registry is put back read-write, nothing deleted; the next gc finishes and bootstrap is changed=0', async (ctx) => {
