@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { acquireRunLock, COMMON_FLAGS, createReporter, openToolContext, RunLockedError, type RunLock } from '@homelab/core'
+import { acquireRunLock, COMMON_FLAGS, createReporter, describeError, openToolContext, RunLockedError, type RunLock } from '@homelab/core'
 
 export type PipelineLock = { lock?: RunLock; refusal?: string }
 
@@ -22,7 +22,7 @@ export async function takePipelineLock(toolArgs: readonly string[], env: Record<
   try {
     return { lock: await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: 'pipeline', task: 'pnpm turbo bootstrap' }) }
   } catch (error) {
-    return error instanceof RunLockedError ? { refusal: error.message } : {}
+    return error instanceof RunLockedError ? { refusal: describeError(error) } : {}
   } finally {
     await ctx.close()
   }

@@ -19,10 +19,13 @@ export const OWNED_KINDS = [
 
 const SELECTOR = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',')
 
-/** Ours: carries the managed-by label and was server-side applied by our field manager. Either alone is not enough. */
+/**
+ * Ours: carries the managed-by label and was written by our field manager. Either alone is not enough. Written by
+ * apply (what bootstrap converges) or by create (run locks, the rotation record): both only ever on our own objects.
+ */
 export function isOurs(object: KubeObject, fieldManager: string): boolean {
   const labelled = Object.entries(MANAGED_BY).every(([k, v]) => object.metadata.labels?.[k] === v)
-  return labelled && (object.metadata.managedFields ?? []).some((f) => f.manager === fieldManager && f.operation === 'Apply')
+  return labelled && (object.metadata.managedFields ?? []).some((f) => f.manager === fieldManager)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describeRef, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
+import { createStatusClient, gatewayProblems, imageVersion, localstackEndpointFromCluster } from '@homelab/localstack'
 import { readyCondition } from '@homelab/node-trust'
 import { driftStep, healthStep } from './drift-step.js'
 import { registryEndpoint } from './registry-endpoint.js'
@@ -23,7 +24,10 @@ function healthSteps(name: string, ctx: ToolContext): Step<any, any, any>[] {
     ]
   }
   if (name === 'localstack' && config.localstack.enabled) {
-    return [healthStep(`health: Deployment ${config.localstack.namespace}/localstack available`, () => deploymentProblem(kube(), `${config.localstack.namespace}/localstack`))]
+    return [
+      healthStep(`health: Deployment ${config.localstack.namespace}/localstack available`, () => deploymentProblem(kube(), `${config.localstack.namespace}/localstack`)),
+      healthStep(`health: https://${config.localstack.host}/_localstack/health answers`, () => localstackProblem(ctx)),
+    ]
   }
   if (name === 'node-trust') {
     return config.nodes.map((node) => healthStep(`health: Node ${node.name ?? node.host} Ready`, () => nodeProblem(kube(), node.name ?? node.host)))
@@ -49,6 +53,18 @@ async function registryProblem(ctx: ToolContext): Promise<string | undefined> {
     // Without a login a healthy registry says 401; Traefik says 502/503 when no pod is behind the route.
     const response = await client.request('GET', '/v2/', { expect: [200, 401, 404, 502, 503, 504] })
     return response.status === 401 ? undefined : `https://${endpoint.host}/v2/ answered ${response.status} through Traefik (${endpoint.ingressIp}), expected 401 (auth required)`
+  } finally {
+    await client.close()
+  }
+}
+
+/** The gateway's own health document: running, and the version and edition configured. Read-only. */
+async function localstackProblem(ctx: ToolContext): Promise<string | undefined> {
+  const { localstack } = ctx.config
+  const client = createStatusClient(await localstackEndpointFromCluster(ctx), { timeoutMs: ctx.config.timeouts.http.milliseconds })
+  try {
+    const problems = gatewayProblems(await client.health(), { version: imageVersion(localstack.image), edition: localstack.edition })
+    return problems.length > 0 ? `LocalStack at ${localstack.host}: ${problems.join('; ')}` : undefined
   } finally {
     await client.close()
   }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import { AppsV1Api } from '@kubernetes/client-node'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createKubeClient, type KubeClient } from '@homelab/core'
+import { acquireRunLock, createKubeClient, type KubeClient } from '@homelab/core'
 import { storedSecretValue } from '@homelab/registry'
 import { labKubeConfig, labNodeRestarts, setLabNodeFault } from '@homelab/lab'
 import type { LabHomelab } from '../lab/lab-homelab.js'
@@ -63,6 +63,47 @@ E2e('a second bootstrap reports changed=0 and moves no resourceVersion, DNS reco
   assert.equal(after.piholeWrites, ctx.before.piholeWrites)
   assert.equal(after.mtimes, ctx.before.mtimes)
   assert.equal(after.restarts, ctx.before.restarts)
+  // Nothing changed, so the last stage checked health only, and said so.
+  assert.match(run.output, /\/\/:verify-all: …\s+verify: this run changed nothing: quick checks only/, run.output)
+  assert.match(run.output, /\/\/:verify-all: skipped\s+registry: 2 end-to-end checks: a quick verify/, run.output)
+})
+
+/**
+ * `task status step` for every step line of a pipeline's output, sorted: what ran, whoever ran it. The lab-shared
+ * singleton (see e2e-homelab.ts) is left out: other tests' registries rewrite it between two runs.
+ */
+const stepLines = (output: string) =>
+  output.split('\n').flatMap((line) => {
+    const m = /^(\S+): (ok|changed|failed|skipped)\s+(.*?)(?:: .*)?$/.exec(line)
+    return m && !m[3]!.includes('kube-public/local-registry-hosting') ? [`${m[1]} ${m[2]} ${m[3]}`] : []
+  }).sort()
+
+E2e('--separate-processes (turbo runs each task as its own process) runs the same steps to the same results', async (ctx) => {
+  const inProcess = await tool(ctx, 'tasks/turbo-pipeline.ts', ['plan'])
+  const separate = await tool(ctx, 'tasks/turbo-pipeline.ts', ['plan', '--separate-processes'])
+  assert.is(inProcess.code, 0, inProcess.output)
+  assert.is(separate.code, 0, separate.output)
+  assert.ok(stepLines(inProcess.output).length > 20, inProcess.output)
+  assert.equal(stepLines(separate.output), stepLines(inProcess.output))
+  const steps = (run: { output: string }) => {
+    const total = pipelineTotal(run.output)
+    return total && total.ok + total.changed + total.failed + total.skipped
+  }
+  assert.is(steps(separate), steps(inProcess))
+})
+
+E2e('a second whole bootstrap while one runs starts nothing and names the run holding the pipeline lock', async (ctx) => {
+  const holder = await acquireRunLock(kubeOf(ctx.homelab), { namespace: NS.tool, name: 'pipeline', task: 'the other bootstrap' })
+  try {
+    const run = await pipeline(ctx)
+    assert.is(run.code, 1, run.output)
+    assert.match(run.output, /the other bootstrap on .* \(pid \d+\)/, run.output)
+    assert.match(run.output, /Nothing was started/, run.output)
+    assert.match(run.output, /run-lock-pipeline/, run.output)
+    assert.not.match(run.output, /preflight/, run.output)
+  } finally {
+    await holder.release()
+  }
 })
 
 /** status, with the lab-shared singleton's drift (see e2e-homelab.ts) not counted. */
@@ -73,9 +114,10 @@ async function status(ctx: Ctx): Promise<{ code: number; output: string; drift: 
   return { code: onlySingleton ? 0 : run.code, output: run.output, drift }
 }
 
-E2e('status exits 0 on the converged homelab', async (ctx) => {
+E2e('status exits 0 on the converged homelab, LocalStack\'s own health included', async (ctx) => {
   const run = await status(ctx)
   assert.is(run.code, 0, run.output)
+  assert.match(run.output, /ok\s+health: https:\/\/\S+\/_localstack\/health answers/, run.output)
 })
 
 E2e('a record deleted, a node file edited and the registry scaled to 0 by hand: status exits 3 naming each, bootstrap repairs exactly them', async (ctx) => {
@@ -132,6 +174,12 @@ E2e('rotate-credentials interrupted at a read-only node fails there; the re-run 
 
 E2e('teardown --plan shows everything and changes nothing; teardown --yes removes all of ours and none of theirs', async (ctx) => {
   const kube = kubeOf(ctx.homelab)
+  // A run that died holding its lock left it behind: it is ours, and must not keep the tool's namespace alive.
+  await acquireRunLock(kube, { namespace: NS.tool, name: 'dns', task: 'a run that died' })
+  // Someone else's Secret beside cert-manager's: only the one cert-manager issued for our Certificate goes.
+  const otherKube = createKubeClient({ kubeconfigPath: ctx.homelab.lab.kubeconfigPath, fieldManager: 'someone-else' })
+  await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'e2e-unrelated-ca', namespace: 'cert-manager' }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
+  assert.ok(await kube.get({ apiVersion: 'v1', kind: 'Secret', name: 'e2e-root-ca', namespace: 'cert-manager' }), 'cert-manager issued the CA Secret')
   const before = await footprint(ctx.homelab)
   const plan = await tool(ctx, 'tasks/teardown.ts', ['--plan'])
   assert.is(plan.code, 0, plan.output)
@@ -152,6 +200,12 @@ E2e('teardown --plan shows everything and changes nothing; teardown --yes remove
   assert.is(await get('apps/v1', 'Deployment', 'registry', NS.registry), undefined)
   assert.is(await get('cert-manager.io/v1', 'ClusterIssuer', 'e2e-ca'), undefined)
   assert.is(await get('v1', 'ConfigMap', 'dns-records', NS.tool), undefined)
+  assert.is(await get('v1', 'ConfigMap', 'run-lock-dns', NS.tool), undefined)
+  const toolNamespace = await get('v1', 'Namespace', NS.tool)
+  assert.ok(toolNamespace === undefined || toolNamespace.metadata.deletionTimestamp, `${NS.tool} is kept:\n${run.output}`)
+  assert.is(await get('v1', 'Secret', 'e2e-root-ca', 'cert-manager'), undefined, run.output)
+  assert.ok(await get('v1', 'Secret', 'e2e-unrelated-ca', 'cert-manager'))
+  await otherKube.delete({ apiVersion: 'v1', kind: 'Secret', name: 'e2e-unrelated-ca', namespace: 'cert-manager' })
 })
 
 E2e.run()

@@ -51,6 +51,11 @@ const object = (labels: Record<string, string>, manager: string, extra: Partial<
 const label = { 'app.kubernetes.io/managed-by': 'homelab-devtools' }
 Owned('label and field manager together make it ours', () => assert.ok(isOurs(object(label, 'homelab-devtools'), 'homelab-devtools')))
 Owned('our label applied by someone else is not ours', () => assert.not.ok(isOurs(object(label, 'kubectl'), 'homelab-devtools')))
+Owned('created (not applied) by our manager with our label is ours: a run lock a dead run left behind', () => {
+  const lock = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'run-lock-dns', labels: label, managedFields: [{ manager: 'homelab-devtools', operation: 'Update' }] } } as KubeObject
+  assert.ok(isOurs(lock, 'homelab-devtools'))
+  assert.not.ok(isForeign(lock, 'homelab-devtools'))
+})
 Owned('our manager without the label is not ours', () => assert.not.ok(isOurs(object({}, 'homelab-devtools'), 'homelab-devtools')))
 Owned('cert-manager Secrets for our Certificates and kube-root-ca.crt come with the namespace', () => {
   assert.not.ok(isForeign({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-tls', annotations: { 'cert-manager.io/certificate-name': 'registry-tls' } } }, 'homelab-devtools'))
