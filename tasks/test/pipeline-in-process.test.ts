@@ -86,6 +86,25 @@ Graph('a task that throws fails alone, with its stack on stderr, and does not ta
   assert.match(err, /^@t\/c:t: Error: a bug in c$/m)
 })
 
+Graph('--json: stdout carries only events, each tagged with its task, ending with the total', async () => {
+  let out = ''
+  let err = ''
+  const output = pipelineOutput(true, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } })
+  const entries = Object.fromEntries(GRAPH.map((t) => [t.taskId, async (io: TaskIo) => {
+    const reporter = createReporter({ json: true, out: io.stdout })
+    reporter.start(t.taskId, false)
+    reporter.recap({ title: t.taskId, plan: false, ok: 2, changed: 0, failed: 0, skipped: 0 })
+    io.stderr.write('a line of stderr\n')
+    return 0
+  }]))
+  assert.is(await runGraphInProcess({ graph: GRAPH, entries, argv: ['--json'], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' }), 0)
+  output.finish({ verb: 'x', plan: false, filtered: false })
+  const events = out.trim().split('\n').map((line) => JSON.parse(line) as { event: string; task?: string; title?: string; ok?: number })
+  assert.ok(events.slice(0, -1).every((e) => GRAPH.some((t) => t.taskId === e.task)), out)
+  assert.equal({ ...events.at(-1), task: undefined }, { event: 'recap', title: 'total', plan: false, ok: 12, changed: 0, failed: 0, skipped: 0, task: undefined })
+  assert.match(err, /^@t\/a:t: a line of stderr$/m)
+})
+
 Graph('prefixes are turbo\'s, and partial writes come out as whole lines', () => {
   assert.is(taskPrefix('@homelab/dns#bootstrap'), '@homelab/dns:bootstrap: ')
   assert.is(taskPrefix('//#preflight'), '//:preflight: ')
