@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 // core cannot depend on @homelab/lab (lab depends on core), so the test reaches the lab's public entry by path.
-import { startSshNodes, type SshNodes, reportHookErrors } from '@homelab/lab'
+import { startSshNodes, type SshNodes, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
 import {
   checkHostKey,
   HostKeyError,
@@ -300,33 +300,10 @@ Write('a writer killed mid-transfer leaves the old file intact; the next write r
 // ---------------------------------------------------------------------------------------------------------------
 const Sudo = labSuite('sudo as a non-root user')
 
-/** Every process's argv, sampled until stopped; returns how many samples were taken and every distinct cmdline. */
-function sampleCmdlines(): { stop: () => { samples: number; seen: Set<string> } } {
-  const seen = new Set<string>()
-  let samples = 0
-  const timer = setInterval(() => {
-    samples++
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      try {
-        seen.add(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' '))
-      } catch (error) {
-        // The process exited between readdir and read: nothing left to see.
-        if (!['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
-      }
-    }
-  }, 1)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      return { samples, seen }
-    },
-  }
-}
-
 Sudo('writeFileAtomic and readFile of root-owned files work with the sudo password, which never shows in any argv', async ({ lab, pool }) => {
   const password = new Secret(lab.sudoUser.password.reveal())
   const session: SshSession = await pool.session(sudoTarget(lab, 1, password))
-  const sampler = sampleCmdlines()
+  const sampler = sampleProcessArgv()
   const payload = Buffer.alloc(5 * 1024 * 1024, 'k')
   for (let i = 0; i < 3; i++) await session.writeFileAtomic('/var/lib/rancher/k3s/secret.bin', payload, { mode: 0o600, backup: { keep: 1 } })
   await session.writeFileAtomic(K3S_FILE, 'configs: {}\n')

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, type KubeClient } from '@homelab/core'
-import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble, reportHookErrors } from '@homelab/lab'
+import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ownershipKey, runDnsTask, type DnsVerb } from '../src/index.js'
@@ -47,23 +47,13 @@ async function run(ctx: Ctx, verb: DnsVerb, options: { localstack?: boolean; arg
   const extra = options.localstack === false ? { localstack: { enabled: false } } : {}
   const config = writeTestConfig({ kubeconfig: ctx.kubeconfig, namespace: ctx.namespace, piholes: piholes(ctx), extra })
   const captured = captureIo(['--config', config, ...(options.argv ?? [])])
-  const sampler = setInterval(() => sampleCmdlines(ctx.cmdlines), 5)
+  const sampler = sampleProcessArgv(5)
   try {
     const code = await runDnsTask(verb, captured.io)
     ctx.outputs.push(captured.text())
     return { code, text: captured.text() }
   } finally {
-    clearInterval(sampler)
-  }
-}
-
-function sampleCmdlines(into: Set<string>): void {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      into.add(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
-    }
+    for (const argv of sampler.stop().seen) ctx.cmdlines.add(argv)
   }
 }
 
@@ -157,7 +147,7 @@ Sync('the Pi-hole password appears in no output and in no process argv', (ctx) =
   assert.ok(ctx.outputs.length >= 8)
   for (const text of ctx.outputs) assert.not.ok(text.includes(PASSWORD))
   assert.ok(ctx.cmdlines.size > 0)
-  for (const cmdline of ctx.cmdlines) assert.not.ok(cmdline.includes(PASSWORD), cmdline.replaceAll('\0', ' '))
+  for (const cmdline of ctx.cmdlines) assert.not.ok(cmdline.includes(PASSWORD), `the password in the argv ${cmdline.replaceAll(PASSWORD, '****')}`)
 })
 
 Sync('the foreign record survived every command', (ctx) => {

@@ -38,3 +38,4 @@ export { parseRule, ruleMatches, type RuleNode } from './controller/traefik-rule
 export { startRegistryUiDouble, registryUiPage } from './controller/registry-ui-double.js'
 export { serveCertificateFromAnotherCa, type ForeignCaCertificate, type ForeignCaOptions } from './controller/foreign-ca-certificate.js'
 export { reportHookErrors } from './report-hook-errors.js'
+export { sampleProcessArgv, type ArgvSampler, type ArgvSamples } from './process-argv-sampler.js'

@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { labNodeRestarts, type LabNode, reportHookErrors } from '@homelab/lab'
+import { labNodeRestarts, type LabNode, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
 import { createNodeTrust, nodeTrust } from '../src/index.js'
-import { runTool, sampleCmdlines, startNodeTrustLab, TEST_IMAGE, type NodeTrustLab } from './fixtures/node-trust-lab.js'
+import { runTool, startNodeTrustLab, TEST_IMAGE, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
 // 127.0.1.201–220: clear of ssh.test.ts (.101+) and the demo (.1+); the registry gets its own address too.
 const SETUP = { name: 'node-trust-sync', count: 20, firstIp: '127.0.1.201', registryIp: '127.0.2.201' }
@@ -44,7 +44,7 @@ Sync('plan shows every node’s diff and restart with the password masked, and w
 
 Sync('first sync writes twenty files and restarts each node once, one at a time', async (ctx) => {
   const { env } = ctx
-  const sampler = sampleCmdlines()
+  const sampler = sampleProcessArgv()
   const run = await runTool(nodeTrust, 'bootstrap', env.configPath)
   const { samples, seen } = sampler.stop()
   assert.is(run.code, 0, run.output)
@@ -91,7 +91,7 @@ Sync('second sync reports changed=0, rewrites no file and restarts nothing', asy
 })
 
 Sync('verify pulls the test image through CRI on every node', async ({ env }) => {
-  const sampler = sampleCmdlines()
+  const sampler = sampleProcessArgv()
   const run = await runTool(createNodeTrust({ testImage: TEST_IMAGE }), 'verify', env.configPath)
   const { seen } = sampler.stop()
   assert.is(run.code, 0, run.output)

@@ -2,6 +2,7 @@
 // wrote, and every process's argv while it ran. Each find is a leak, named by where it was and which secret.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { sampleProcessArgv, type ArgvSampler } from '@homelab/lab'
 import { recordLeak } from './reliability-tally.js'
 
 /** The values the suite's configs carry; a leak scan looks for each, plus the encodings a leak would take. */
@@ -16,9 +17,8 @@ const forms = (value: string) => [value, encodeURIComponent(value), Buffer.from(
 export class LeakScan {
   readonly leaks: string[] = []
   private readonly secrets = new Map<string, string>(Object.entries(KNOWN_SECRETS))
-  private sampler: NodeJS.Timeout | undefined
-  private cmdlines = new Set<string>()
-  samples = 0
+  private sampler: ArgvSampler | undefined
+  private samplesBefore = 0
 
   /** A secret only known at run time (the lab's sudo password). */
   addSecret(name: string, value: string): void {
@@ -51,27 +51,21 @@ export class LeakScan {
     return read
   }
 
+  /** Passes over every process's argv so far, across every startArgv()/stopArgv(). */
+  get samples(): number {
+    return this.samplesBefore + (this.sampler?.samples ?? 0)
+  }
+
   /** Samples /proc/<pid>/cmdline of every process every few milliseconds until stopArgv(). */
   startArgv(): void {
-    this.sampler ??= setInterval(() => this.sampleArgv(), 3)
+    this.sampler ??= sampleProcessArgv(3)
   }
 
   stopArgv(): void {
-    clearInterval(this.sampler)
+    const taken = this.sampler?.stop()
     this.sampler = undefined
-    for (const line of this.cmdlines) this.scanText(`argv ${JSON.stringify(line.slice(0, 120))}`, line)
-    this.cmdlines.clear()
-  }
-
-  private sampleArgv(): void {
-    this.samples++
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      try {
-        this.cmdlines.add(readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' '))
-      } catch (error) {
-        // The process ended between the listing and the read: nothing left to see.
-        if (!['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
-      }
-    }
+    if (!taken) return
+    this.samplesBefore += taken.samples
+    for (const line of taken.seen) this.scanText(`argv ${JSON.stringify(line.slice(0, 120))}`, line)
   }
 }
