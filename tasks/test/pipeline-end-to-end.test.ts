@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { acquireRunLock, createKubeClient, type KubeClient } from '@homelab/core'
 import { storedSecretValue } from '@homelab/registry'
-import { labKubeConfig, labNodeRestarts, setLabNodeFault } from '@homelab/lab'
+import { labKubeConfig, labNodeRestarts, reportHookErrors, setLabNodeFault } from '@homelab/lab'
 import type { LabHomelab } from '../lab/lab-homelab.js'
 import { pipelineTotal, runToolProcess } from '../lab/run-tool-process.js'
 import { changedLines, DOMAIN, footprint, kubeOf, movedObjects, NS, readYaml, startE2eHomelab, yamlOf, type Footprint } from './e2e-homelab.js'
@@ -22,7 +22,7 @@ const tool = (ctx: Ctx, script: string, args: string[]) => runToolProcess(script
 const storedSecretValueOf = (kube: KubeClient, namespace: string, name: string, key: string) => storedSecretValue(kube, { namespace, name }, key)
 const pipeline = (ctx: Ctx, ...args: string[]) => tool(ctx, 'tasks/turbo-pipeline.ts', ['bootstrap', ...args])
 
-E2e.before(async (ctx) => {
+E2e.before(reportHookErrors(async (ctx) => {
   ctx.homelab = await startE2eHomelab('e2e', { nodeIp: '127.0.1.71', piholeIps: ['127.0.4.71', '127.0.4.72'] })
   ctx.config = ['--config', ctx.homelab.configPath]
   // Someone else's things, seeded before the tool ever runs: teardown must leave every one of them.
@@ -35,7 +35,7 @@ E2e.before(async (ctx) => {
   await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'foreign', namespace: NS.registry }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
   // Our label alone does not make an object ours: the field manager must be ours too.
   await otherKube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'labelled-foreign', namespace: NS.registry, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } }, data: { a: 'b' } }, { dryRun: false, force: true })
-})
+}))
 
 E2e.after(async (ctx) => {
   for (const node of ctx.homelab?.nodes.nodes ?? []) await setLabNodeFault(node, 'none')

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, toolNamespace } from '@homelab/core'
+import { reportHookErrors } from '@homelab/lab'
 import { registry } from '@homelab/registry'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -92,7 +93,7 @@ const CASES: Case[] = [
   { name: 'an unknown flag --frobnicate', args: ['--frobnicate'], expect: [/frobnicate/, /usage: /] },
 ]
 
-BadConfig.before((ctx) => {
+BadConfig.before(reportHookErrors((ctx) => {
   ctx.scan = new LeakScan()
   const dir = mkdtempSync(join(tmpdir(), 'reliability-files-'))
   const files = { dir: join(dir, 'a-directory'), empty: join(dir, 'empty'), notPem: join(dir, 'not-a-cert.pem'), dangling: join(dir, 'dangling'), missing: join(dir, 'missing') }
@@ -101,7 +102,7 @@ BadConfig.before((ctx) => {
   writeFileSync(files.notPem, 'hello, I am not a certificate\n')
   symlinkSync(join(dir, 'nowhere'), files.dangling)
   ctx.files = files
-})
+}))
 
 BadConfig('the base config every case breaks loads cleanly (so each refusal is the case’s own)', () => {
   const config = loadConfig({ configPath: writeConfigFile(base()), cwd: tmpdir(), env: {} })

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toolNamespace, type Component } from '@homelab/core'
 import { dns } from '@homelab/dns'
-import { labNodeRestarts, repoRoot, startLabNodes, startPihole, type LabNode, type LabNodes, type PiholeDouble } from '@homelab/lab'
+import { type LabNode, labNodeRestarts, type LabNodes, type PiholeDouble, repoRoot, reportHookErrors, startLabNodes, startPihole } from '@homelab/lab'
 import { localstack } from '@homelab/localstack'
 import { nodeTrust } from '@homelab/node-trust'
 import { registry } from '@homelab/registry'
@@ -117,7 +117,7 @@ const writeConfig = (ctx: Ctx, config: Record<string, unknown>) => {
   ctx.configPath = writeConfigFile(config)
 }
 
-Interrupts.before(async (ctx) => {
+Interrupts.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.scan = new LeakScan()
   const stamp = Date.now().toString(36)
@@ -142,7 +142,7 @@ Interrupts.before(async (ctx) => {
   const first = await runComponents([toolNamespace], 'bootstrap', { configPath: ctx.configPath, scan: ctx.scan })
   assert.is(first.code, 0, first.output)
   ctx.scan.startArgv()
-})
+}))
 
 Interrupts.after(async (ctx) => {
   ctx.scan?.stopArgv()

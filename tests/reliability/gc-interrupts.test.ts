@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, toolNamespace } from '@homelab/core'
-import { repoRoot } from '@homelab/lab'
+import { repoRoot, reportHookErrors } from '@homelab/lab'
 import { buildImage, endpointClient, gcTask, pushImage, registry, registryEndpoint, storedRegistryPasswords } from '@homelab/registry'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -64,7 +64,7 @@ const after = (line: RegExp, marker: RegExp) => (output: string) => {
   return at >= 0 && marker.test(output.slice(at))
 }
 
-Gc.before(async (ctx) => {
+Gc.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.scan = new LeakScan()
   ctx.stamp = Date.now().toString(36)
@@ -84,7 +84,7 @@ Gc.before(async (ctx) => {
   const bootstrap = await runComponents([toolNamespace, registry], 'bootstrap', { configPath: ctx.configPath, scan: ctx.scan })
   assert.is(bootstrap.code, 0, bootstrap.output)
   ctx.scan.startArgv()
-})
+}))
 
 Gc.before.each(async (ctx) => {
   await pushGarbage(ctx)

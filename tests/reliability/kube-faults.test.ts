@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createKubeClient, toolNamespace, type KubeClient } from '@homelab/core'
 import { registry } from '@homelab/registry'
-import { labControllerStatus, repoRoot, serveCertificateFromAnotherCa } from '@homelab/lab'
+import { labControllerStatus, repoRoot, reportHookErrors, serveCertificateFromAnotherCa } from '@homelab/lab'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -72,7 +72,7 @@ async function assertConverges(ctx: Ctx, configPath: string, options: { expectCh
 
 const assertReadable = (run: ToolRun) => assert.not.ok(hasStackTrace(run.output), `a stack trace instead of a message:\n${run.output}`)
 
-Kube.before(async (ctx) => {
+Kube.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.stamp = Date.now().toString(36)
   ctx.scan = new LeakScan()
@@ -81,7 +81,7 @@ Kube.before(async (ctx) => {
   ctx.api = privateApiServer({ dir: mkdtempSync(join(tmpdir(), 'reliability-apiserver-')), labStateDir: ctx.lab.stateDir })
   await ctx.api.start()
   ctx.scan.startArgv()
-})
+}))
 
 Kube.after(async (ctx) => {
   ctx.scan?.stopArgv()

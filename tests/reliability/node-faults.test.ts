@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createKubeClient } from '@homelab/core'
-import { inNodeNamespace, labNodeRestarts, repoRoot, setLabNodeFault, startLabNodes, type LabNode, type LabNodes } from '@homelab/lab'
+import { inNodeNamespace, type LabNode, labNodeRestarts, type LabNodes, repoRoot, reportHookErrors, setLabNodeFault, startLabNodes } from '@homelab/lab'
 import { nodeTrust } from '@homelab/node-trust'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -83,7 +83,7 @@ async function assertNextRunsConverge(ctx: Ctx, configPath: string, nodes: LabNo
   assert.equal(nodes.map((n) => labNodeRestarts(n).length), restarts, 'a converged run restarted K3s')
 }
 
-Nodes.before(async (ctx) => {
+Nodes.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.scan = new LeakScan()
   ctx.namespace = uniqueName('rel-nodes')
@@ -103,7 +103,7 @@ Nodes.before(async (ctx) => {
   await kube.apply(secret('registry-credentials', { admin: KNOWN_SECRETS.registryPassword }), { dryRun: false, force: true })
   await kube.apply(secret('root-ca', { 'ca.crt': ctx.caPem }), { dryRun: false, force: true })
   ctx.scan.startArgv()
-})
+}))
 
 Nodes.before.each(async (ctx) => {
   for (const node of ctx.nodes.nodes) {

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runDnsTask, type DnsVerb } from '@homelab/dns'
-import { startPihole, type PiholeDouble } from '@homelab/lab'
+import { type PiholeDouble, reportHookErrors, startPihole } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deleteNamespace, uniqueName, useLabKube, type LabKube } from './support/lab-kube.js'
@@ -73,7 +73,7 @@ async function assertNextRunsConverge(ctx: Ctx, broken: PiholeDouble, configPath
   assert.equal(broken.validationFailures, [])
 }
 
-Pihole.before(async (ctx) => {
+Pihole.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.namespace = uniqueName('rel-dns')
   ctx.scan = new LeakScan()
@@ -81,7 +81,7 @@ Pihole.before(async (ctx) => {
   ctx.all = []
   ctx.healthy = await newPihole(ctx)
   ctx.scan.startArgv()
-})
+}))
 
 Pihole.before.each(async (ctx) => {
   ctx.broken = await newPihole(ctx)

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { parseConfig, toolNamespace } from '@homelab/core'
 import { runDnsTask } from '@homelab/dns'
-import { startPihole, type PiholeDouble } from '@homelab/lab'
+import { type PiholeDouble, reportHookErrors, startPihole } from '@homelab/lab'
 import { localstack } from '@homelab/localstack'
 import { registry } from '@homelab/registry'
 import { suite } from 'uvu'
@@ -19,7 +19,7 @@ import { runComponents, runWithIo, writeConfigFile } from './support/tool-run.js
 type Ctx = { lab: LabKube; scan: LeakScan; namespace: string; pihole: PiholeDouble; configPath: string }
 const Secrets = suite<Ctx>('secrets never leak: output, --json, errors, argv, files', {} as Ctx)
 
-Secrets.before(async (ctx) => {
+Secrets.before(reportHookErrors(async (ctx) => {
   ctx.lab = await useLabKube()
   ctx.scan = new LeakScan()
   ctx.namespace = uniqueName('rel-secrets')
@@ -35,7 +35,7 @@ Secrets.before(async (ctx) => {
     timeouts: { certificate: '60s', rollout: '90s', http: '3s' },
   })
   ctx.scan.startArgv()
-})
+}))
 
 Secrets.after(async (ctx) => {
   ctx.scan?.stopArgv()
