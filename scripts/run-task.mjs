@@ -66,7 +66,10 @@ const BANNER = [
 
 async function build(entry, bundle, manifest) {
   const builtAt = Date.now()
-  const { build: esbuild } = await import('esbuild')
+  const { build: esbuild } = await import('esbuild').catch(() => {
+    process.stderr.write('esbuild is not installed: run `node scripts/setup.mjs` (or `pnpm install`) in the repository first\n')
+    process.exit(2)
+  })
   const result = await esbuild({
     entryPoints: [entry],
     absWorkingDir: ROOT,
