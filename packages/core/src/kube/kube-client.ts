@@ -42,7 +42,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     config,
     async get(ref) {
       try {
-        return (await api.read(header(ref))) as unknown as KubeObject
+        return (await onceMoreOnStaleConnection(() => api.read(header(ref)))) as unknown as KubeObject
       } catch (error) {
         if (isStatus(error, 404)) return undefined
         throw fail('read', ref, error)
@@ -52,7 +52,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
       try {
         // client-node fills in a default namespace on the object it is given: hand it a copy.
         const body = structuredClone(stripServerFields(object)) as unknown as KubernetesObject
-        const out = await api.patch(body, undefined, dryRun ? 'All' : undefined, options.fieldManager, force, PatchStrategy.ServerSideApply)
+        const out = await onceMoreOnStaleConnection(() => api.patch(body, undefined, dryRun ? 'All' : undefined, options.fieldManager, force, PatchStrategy.ServerSideApply))
         return out as unknown as KubeObject
       } catch (error) {
         throw fail(dryRun ? 'dry-run apply' : 'apply', refOf(object), error)
@@ -74,7 +74,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     },
     async delete(ref) {
       try {
-        await api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background')
+        await onceMoreOnStaleConnection(() => api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'))
         return true
       } catch (error) {
         if (isStatus(error, 404)) return false
@@ -84,12 +84,28 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     async list(apiVersion, kind, listOptions = {}) {
       const ref = { apiVersion, kind, name: '*', ...(listOptions.namespace ? { namespace: listOptions.namespace } : {}) }
       try {
-        const out = await api.list(apiVersion, kind, listOptions.namespace, undefined, undefined, undefined, undefined, listOptions.labelSelector)
+        const out = await onceMoreOnStaleConnection(() => api.list(apiVersion, kind, listOptions.namespace, undefined, undefined, undefined, undefined, listOptions.labelSelector))
         return out.items as unknown as KubeObject[]
       } catch (error) {
         throw fail('list', ref, error)
       }
     },
+  }
+}
+
+/**
+ * A kept-alive connection the server closed just as a request went out on it fails with one of these (node-fetch 2
+ * reports it as "Premature close"). get, list, server-side apply and delete are safe to send again, once; create and
+ * replace are not (a create that did land would come back AlreadyExists), so they are never retried.
+ */
+const STALE_CONNECTION = /Premature close|ECONNRESET|socket hang up/
+
+export async function onceMoreOnStaleConnection<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request()
+  } catch (error) {
+    if (!STALE_CONNECTION.test(error instanceof Error ? error.message : String(error))) throw error
+    return request()
   }
 }
 
