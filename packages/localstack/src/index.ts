@@ -12,7 +12,6 @@ export { COMMUNITY_NOTICE, checkEdition, editionStep } from './localstack-editio
 export { dockerSocketStep } from './docker-socket-step.js'
 export { deploymentReadyStep, deploymentProgress } from './deployment-ready-step.js'
 export { createStatusClient, serviceProblem, gatewayProblems, type HealthDocument, type InfoDocument } from './localstack-health.js'
-export { createAwsClients, type AwsClients } from './aws-clients.js'
 export { zipFiles, crc32 } from './lambda-zip.js'
 export { mergeIniSection, iniSectionText } from './merge-ini-section.js'
 export { awsProfileSteps, type AwsProfileOptions } from './aws-profile-steps.js'

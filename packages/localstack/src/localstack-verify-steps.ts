@@ -1,19 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { checkStep, leftToFullVerify, StepSkipped, type HomelabConfig, type Step } from '@homelab/core'
-import { createAwsClients, type AwsClients } from './aws-clients.js'
 import { HealthError } from './errors/health-error.js'
-import { endpointHost, type LocalstackEndpoint } from './localstack-endpoint.js'
+import type { LocalstackEndpoint } from './localstack-endpoint.js'
 import { createStatusClient, gatewayProblems, serviceProblem } from './localstack-health.js'
 import { imageVersion } from './localstack-names.js'
-import { smokeDynamodb } from './smoke-dynamodb.js'
-import { smokeLambda } from './smoke-lambda.js'
-import { smokeS3 } from './smoke-s3.js'
-import { smokeSns } from './smoke-sns.js'
-import { smokeSqs } from './smoke-sqs.js'
-import type { SmokeRun } from './smoke-run.js'
-
-type Smoke = (run: SmokeRun) => Promise<void>
-const SMOKES: Record<string, Smoke> = { s3: smokeS3, sqs: smokeSqs, sns: smokeSns, dynamodb: smokeDynamodb, lambda: smokeLambda }
 
 export type VerifyOptions = {
   timeoutMs: number
@@ -53,7 +43,6 @@ export function localstackVerifySteps(config: HomelabConfig, endpoint: () => Pro
 type ServiceStepInput = { endpoint: () => Promise<LocalstackEndpoint>; prefix: string; timeoutMs: number }
 
 function serviceStep(config: HomelabConfig, service: string, input: ServiceStepInput): Step<null, never> {
-  const smoke = SMOKES[service]
   // SNS is proven by delivery to an SQS queue: without a working SQS it can only be skipped.
   const needs = service === 'sns' && config.localstack.services.includes('sqs') ? ['localstack sqs'] : undefined
   return checkStep(`localstack ${service}`, async (ctx) => {
@@ -61,13 +50,9 @@ function serviceStep(config: HomelabConfig, service: string, input: ServiceStepI
     const status = createStatusClient(endpoint, input)
     const problem = serviceProblem(await status.health().finally(() => status.close()), service)
     if (problem) throw new HealthError(`LocalStack at ${config.localstack.host}: ${problem}`, { host: config.localstack.host })
-    if (!smoke) return ctx.warn(`no smoke check for ${service}: only its health state was checked`)
-    const aws: AwsClients = createAwsClients(endpoint, { region: config.localstack.region, timeoutMs: input.timeoutMs })
-    try {
-      await smoke({ aws, prefix: `${input.prefix}-${service}`, region: config.localstack.region, endpointUrl: endpoint.url, publicHost: endpointHost(endpoint), ctx })
-    } finally {
-      aws.destroy()
-    }
+    const { hasSmoke, runSmoke } = await import('./aws-smoke.js')
+    if (!hasSmoke(service)) return ctx.warn(`no smoke check for ${service}: only its health state was checked`)
+    await runSmoke(service, endpoint, { region: config.localstack.region, timeoutMs: input.timeoutMs, prefix: input.prefix, ctx })
   }, needs)
 }
 
