@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { acquireRunLock, COMMON_FLAGS, createReporter, describeError, openToolContext, RunLockedError, type RunLock } from '@homelab/core'
+import { acquireRunLock, COMMON_FLAGS, createReporter, describeError, openToolContext, RunLockedError, type RunLock, type ToolClients } from '@homelab/core'
 
 export type PipelineLock = { lock?: RunLock; refusal?: string }
 
@@ -9,13 +9,13 @@ export type PipelineLock = { lock?: RunLock; refusal?: string }
  * Only a bootstrap that changes things takes it. A config or cluster that cannot be reached here is left for
  * preflight to report, with its fix, as the pipeline's first step.
  */
-export async function takePipelineLock(toolArgs: readonly string[], env: Record<string, string | undefined>, cwd: string, signal: AbortSignal): Promise<PipelineLock> {
+export async function takePipelineLock(toolArgs: readonly string[], env: Record<string, string | undefined>, cwd: string, signal: AbortSignal, clients: ToolClients): Promise<PipelineLock> {
   const { values: flags } = parseArgs({ args: [...toolArgs], options: COMMON_FLAGS, strict: false, allowPositionals: true })
   if (flags.plan === true) return {}
   const silent = createReporter({ json: false, out: { write: () => true } })
   let ctx: ReturnType<typeof openToolContext>
   try {
-    ctx = openToolContext({ flags: flags as Parameters<typeof openToolContext>[0]['flags'], reporter: silent, env, cwd, signal })
+    ctx = openToolContext({ flags: flags as Parameters<typeof openToolContext>[0]['flags'], reporter: silent, env, cwd, signal, clients })
   } catch {
     return {}
   }

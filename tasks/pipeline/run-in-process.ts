@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { EXIT, ToolClients } from '@homelab/core'
+import { EXIT, type ToolClients } from '@homelab/core'
 import type { PipelineOutput } from './pipeline-output.js'
 import { prefixedLines, taskPrefix } from './pipeline-output.js'
 import type { TaskEntry } from './pipeline-tasks.js'
@@ -18,6 +18,8 @@ export type InProcessOptions = {
   output: PipelineOutput
   /** Where a task without an entry is run as `pnpm run <task>` (its package folder is relative to it). */
   root: string
+  /** The connections every task shares; the caller closes them. */
+  clients: ToolClients
 }
 
 /**
@@ -29,15 +31,6 @@ export type InProcessOptions = {
  * Exit code: 130 when interrupted, 0 when every task passed, else the failed tasks' code when they agree, else 1.
  */
 export async function runGraphInProcess(options: InProcessOptions): Promise<number> {
-  const clients = new ToolClients()
-  try {
-    return await runGraph(options, clients)
-  } finally {
-    await clients.close()
-  }
-}
-
-async function runGraph(options: InProcessOptions, clients: ToolClients): Promise<number> {
   const byId = new Map(options.graph.map((t) => [t.taskId, t]))
   const runs = new Map<string, Promise<number | undefined>>()
   const run = (task: GraphTask): Promise<number | undefined> => {
@@ -46,7 +39,7 @@ async function runGraph(options: InProcessOptions, clients: ToolClients): Promis
       started = (async () => {
         const deps = await Promise.all(task.dependencies.flatMap((id) => (byId.has(id) ? [run(byId.get(id)!)] : [])))
         if (deps.some((code) => code !== 0) || options.signal.aborted) return undefined
-        return runTask(task, options, clients)
+        return runTask(task, options)
       })()
       runs.set(task.taskId, started)
     }
@@ -58,14 +51,14 @@ async function runGraph(options: InProcessOptions, clients: ToolClients): Promis
   return failed.length === 0 ? EXIT.ok : failed.length === 1 ? failed[0]! : EXIT.failed
 }
 
-async function runTask(task: GraphTask, options: InProcessOptions, clients: ToolClients): Promise<number> {
+async function runTask(task: GraphTask, options: InProcessOptions): Promise<number> {
   const prefix = taskPrefix(task.taskId)
   const stdout = prefixedLines(prefix, options.output.line)
   const stderr = prefixedLines(prefix, options.output.aside)
   const entry = options.entries[task.taskId]
   try {
     const pipelineSoFar = () => options.output.soFar(options.argv.includes('--plan'))
-    if (entry) return await entry({ argv: options.argv, env: options.env, cwd: options.cwd, stdout, stderr, signal: options.signal, clients, pipelineSoFar })
+    if (entry) return await entry({ argv: options.argv, env: options.env, cwd: options.cwd, stdout, stderr, signal: options.signal, clients: options.clients, pipelineSoFar })
     return await runAsProcess(task, options, stdout, stderr)
   } catch (error) {
     // Entries report their own failures; this is a bug in one, and it must not take the other tasks down with it.

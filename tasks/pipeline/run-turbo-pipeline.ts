@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { createReporter, EXIT, type TaskIo } from '@homelab/core'
+import { createReporter, EXIT, ToolClients, type TaskIo } from '@homelab/core'
 import { pipelineEnvironment, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
@@ -27,28 +27,25 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
   // turbo resolves the graph while the lock is taken: both are round trips, neither needs the other.
   const graph = args.separateProcesses ? undefined : turboTaskGraph(TURBO_BIN, turboRunArgv({ ...args, toolArgs: [] }), { cwd: ROOT, env: turboEnv })
   graph?.catch(() => undefined)
-  const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(toolArgs, env, io.cwd, io.signal) : {}
-  if (refusal) {
-    createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
-    return EXIT.failed
-  }
+  // One set of connections for the lock and every task run here: one TLS handshake per server, one SSH per node.
+  const clients = new ToolClients()
   let code: number
   try {
-    code = !graph
-      ? await runTurboProcesses({ ...args, toolArgs }, turboEnv, output)
-      : await runGraphInProcess({
-          graph: await graph,
-          entries: PIPELINE_TASK_ENTRIES,
-          argv: toolArgs,
-          env,
-          cwd: io.cwd,
-          signal: io.signal,
-          output,
-          root: ROOT,
-        })
+    const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(toolArgs, env, io.cwd, io.signal, clients) : {}
+    if (refusal) {
+      createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
+      return EXIT.failed
+    }
+    try {
+      code = !graph
+        ? await runTurboProcesses({ ...args, toolArgs }, turboEnv, output)
+        : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
+    } finally {
+      // A lock that cannot be released (the API went away) expires on its own.
+      await lock?.release().catch(() => undefined)
+    }
   } finally {
-    // A lock that cannot be released (the API went away) expires on its own.
-    await lock?.release().catch(() => undefined)
+    await clients.close()
   }
   const filtered = args.turboArgs.some((a) => a.startsWith('--filter') || a.startsWith('-F') || a === '--only')
   output.finish({ verb: args.verb, plan: args.verb === 'plan' || toolArgs.includes('--plan'), filtered })

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createReporter, type TaskIo } from '@homelab/core'
+import { createReporter, ToolClients, type TaskIo } from '@homelab/core'
 import { parsePipelineArgs, turboRunArgv, PIPELINE_VERBS } from '../pipeline/pipeline-args.js'
 import { pipelineOutput, prefixedLines, taskPrefix } from '../pipeline/pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES, type TaskEntry } from '../pipeline/pipeline-tasks.js'
@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../lab/run-tool-process.js'
 import { TURBO_BIN } from '../pipeline/run-turbo-pipeline.js'
 
 const Graph = suite('the pipeline run in one process')
+// Never connected: the fake tasks below make no connections.
+const clients = new ToolClients()
 
 const task = (taskId: string, dependencies: string[] = []): GraphTask => ({ taskId, task: taskId.split('#')[1]!, directory: 'x', dependencies })
 // preflight → a → (b ∥ c) → d(b) ; e(a, b, c, d)
@@ -32,7 +34,7 @@ async function run(codes: Record<string, number>, signal = new AbortController()
   let out = ''
   const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } }
   const output = pipelineOutput(false, io)
-  const code = await runGraphInProcess({ graph: GRAPH, entries: fakeEntries(codes, log), argv: [], env: {}, cwd: '/', signal, output, root: '/' })
+  const code = await runGraphInProcess({ graph: GRAPH, entries: fakeEntries(codes, log), argv: [], env: {}, cwd: '/', signal, output, root: '/', clients })
   return { code, log, out }
 }
 
@@ -72,7 +74,7 @@ Graph('each task is told what the tasks before it reported, added up (the last s
     seen.push(io.pipelineSoFar!().changed, io.pipelineSoFar!().ok)
     return post(io)
   }
-  await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' })
+  await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/', clients })
   assert.equal(seen, [1, 5])
 })
 
@@ -81,7 +83,7 @@ Graph('a task that throws fails alone, with its stack on stderr, and does not ta
   entries['@t/c#t'] = () => Promise.reject(new Error('a bug in c'))
   let err = ''
   const output = pipelineOutput(false, { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } })
-  const code = await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' })
+  const code = await runGraphInProcess({ graph: GRAPH, entries, argv: [], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/', clients })
   assert.is(code, 1)
   assert.match(err, /^@t\/c:t: Error: a bug in c$/m)
 })
@@ -97,7 +99,7 @@ Graph('--json: stdout carries only events, each tagged with its task, ending wit
     io.stderr.write('a line of stderr\n')
     return 0
   }]))
-  assert.is(await runGraphInProcess({ graph: GRAPH, entries, argv: ['--json'], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/' }), 0)
+  assert.is(await runGraphInProcess({ graph: GRAPH, entries, argv: ['--json'], env: {}, cwd: '/', signal: new AbortController().signal, output, root: '/', clients }), 0)
   output.finish({ verb: 'x', plan: false, filtered: false })
   const events = out.trim().split('\n').map((line) => JSON.parse(line) as { event: string; task?: string; title?: string; ok?: number })
   assert.ok(events.slice(0, -1).every((e) => GRAPH.some((t) => t.taskId === e.task)), out)
