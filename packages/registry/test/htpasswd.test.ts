@@ -1,24 +1,14 @@
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Secret } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hashPassword, parseHtpasswd, renderHtpasswd } from '../src/index.js'
+import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
 const Htpasswd = suite('htpasswd')
 // Cost 4 keeps these tests fast; the production cost (10) is exercised by the bootstrap tests.
 const COST = 4
 const user = (name: string, password: string) => ({ name, password: new Secret(password) })
 const lines = (text: string) => text.trimEnd().split('\n')
-
-/** Apache's own check, with the password on stdin (-i) so it is never on a command line. */
-function apacheVerifies(text: string, name: string, password: string): boolean {
-  const file = join(mkdtempSync(join(tmpdir(), 'htpasswd-')), 'htpasswd')
-  writeFileSync(file, text, { mode: 0o600 })
-  return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
-}
 
 Htpasswd('lines are name:$2y$10$… in config order, one per user', async () => {
   const text = await renderHtpasswd([user('zed', 'pw-zed-1'), user('admin', 'pw-admin-1')], undefined)

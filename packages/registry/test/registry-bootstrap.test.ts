@@ -1,13 +1,11 @@
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createKubeClient, loadConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { listRegistryObjects, parseHtpasswd, registry, renderRegistryObjects, storedSecretValue } from '../src/index.js'
 import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
+import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
 
 type Ctx = { kube: KubeClient; kubeconfigPath: string; stamp: string; capture: OutputCapture; double: StatusDouble; ns: string; configPath: string }
@@ -32,12 +30,6 @@ function appliedObjects(ctx: Ctx): KubeObject[] {
 }
 
 const htpasswdOf = async (ctx: Ctx, namespace = ctx.ns) => (await storedSecretValue(ctx.kube, { name: 'registry-auth', namespace }, 'htpasswd')) ?? ''
-
-function apacheVerifies(text: string, name: string, password: string): boolean {
-  const file = join(mkdtempSync(join(tmpdir(), 'htpasswd-')), 'htpasswd')
-  writeFileSync(file, text, { mode: 0o600 })
-  return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
-}
 
 Bootstrap.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))

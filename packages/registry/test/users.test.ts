@@ -7,6 +7,7 @@ import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseHtpasswd, resolveRegistryCredentials, storedSecretValue, usersTask } from '../src/index.js'
+import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
 type Ctx = { kube: KubeClient; kubeconfigPath: string; ns: string; dir: string; configPath: string; printed: string[] }
 const Users = suite<Ctx>('registry users task against the lab API server', {} as Ctx)
@@ -41,12 +42,6 @@ function usersProcess(ctx: Ctx, args: string[], input = '') {
 
 const htpasswd = async (ctx: Ctx) => (await storedSecretValue(ctx.kube, { name: 'registry-auth', namespace: ctx.ns }, 'htpasswd')) ?? ''
 const stored = (ctx: Ctx, name: string) => storedSecretValue(ctx.kube, { name: 'registry-credentials', namespace: ctx.ns }, name)
-
-function apacheVerifies(text: string, name: string, password: string): boolean {
-  const file = join(mkdtempSync(join(tmpdir(), 'htpasswd-')), 'htpasswd')
-  writeFileSync(file, text, { mode: 0o600 })
-  return spawnSync('htpasswd', ['-vi', file, name], { input: password, encoding: 'utf8' }).status === 0
-}
 
 Users.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
