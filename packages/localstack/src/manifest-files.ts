@@ -19,8 +19,7 @@ export const MANIFEST_FILES = {
 
 export type ManifestFile = (typeof MANIFEST_FILES)[keyof typeof MANIFEST_FILES]
 
-/** One YAML mapping, parsed fresh on every call so a caller's edits never leak into the next render. */
-/** One YAML mapping from this package's manifests, parsed fresh on every call. */
+/** One YAML mapping from this package's manifests, parsed fresh on every call so a caller's edits never leak into the next render. */
 export function readManifest<T>(file: ManifestFile, dir: string = MANIFEST_DIR): T {
   return readManifestFile<T>(dir, file)
 }

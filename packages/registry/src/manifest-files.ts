@@ -27,10 +27,9 @@ export const MANIFEST_FILES = {
 export type ManifestFile = (typeof MANIFEST_FILES)[keyof typeof MANIFEST_FILES]
 
 /**
- * One YAML document, parsed fresh on every call so that callers can edit what they get without affecting the next
- * render. The type parameter is the kubernetes-models interface the file is expected to hold; validation checks it.
+ * One YAML mapping from this package's manifests, parsed fresh on every call so a caller's edits never leak into the
+ * next render. The type parameter is the kubernetes-models interface the file is expected to hold; validation checks it.
  */
-/** One YAML mapping from this package's manifests, parsed fresh on every call. */
 export function readManifest<T>(file: ManifestFile, dir: string = MANIFEST_DIR): T {
   return readManifestFile<T>(dir, file)
 }
