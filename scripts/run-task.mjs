@@ -10,13 +10,23 @@
 // picked up on the next run, as with tsx; the first run after one pays the build (well under a second per task).
 // Each module keeps its own import.meta.url/dirname/filename (rewritten to its source path), so files found next to
 // the source (manifests/, homelab.example.yaml) are found as they are under tsx.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+//
+// The bundle is CommonJS when it can be, so V8 can keep what it compiled: Node 20 has no compile cache for ES modules,
+// and compiling the 9 MB bundle was half of a task's start. The first run writes V8's code cache next to the bundle
+// (named after the build it belongs to); later runs hand it back to V8, which checks it against its own version and
+// flags and compiles afresh when it does not fit. An entry's top-level await (CommonJS has none) runs in an async
+// function after its imports; an entry that cannot be bundled that way (say, one that exports) stays an ES module.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { constants as vmConstants, Script } from 'node:vm'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const CACHE = join(ROOT, 'node_modules', '.cache', 'homelab-devtools', 'tasks')
+// The tests build their throwaway entries elsewhere; a user never sets it.
+const CACHE = process.env.HOMELAB_TASK_BUNDLES ?? join(ROOT, 'node_modules', '.cache', 'homelab-devtools', 'tasks')
 const DEPENDENCY_MARKERS = [join(ROOT, 'pnpm-lock.yaml'), join(ROOT, 'node_modules', '.modules.yaml')]
+const MAIN = '__homelabMain'
 
 const mtime = (path) => {
   try {
@@ -26,20 +36,22 @@ const mtime = (path) => {
   }
 }
 
-/** The bundle for `entry` if it is at least as new as everything it was built from, else undefined. */
-function freshBundle(bundle, manifest) {
+const bundleOf = (stem, format) => `${stem}.${format === 'cjs' ? 'cjs' : 'mjs'}`
+
+/** What the last build recorded, if its bundle is at least as new as everything it was built from. */
+function freshBuild(stem) {
   let recorded
   try {
-    recorded = JSON.parse(readFileSync(manifest, 'utf8'))
+    recorded = JSON.parse(readFileSync(`${stem}.json`, 'utf8'))
   } catch {
     return undefined
   }
   const stale = [...recorded.sources, ...DEPENDENCY_MARKERS].some((path) => mtime(path) > recorded.builtAt)
-  return stale || mtime(bundle) === Infinity ? undefined : bundle
+  return stale || mtime(bundleOf(stem, recorded.format)) === Infinity ? undefined : recorded
 }
 
 /** Keeps each workspace module's import.meta pointing at its own source file, as it does under tsx. */
-const ownImportMeta = {
+const ownImportMeta = (entry, format) => ({
   name: 'own-import-meta',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, (args) => {
@@ -49,13 +61,22 @@ const ownImportMeta = {
         .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
         .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
         .replaceAll('import.meta.filename', JSON.stringify(args.path))
-      return { contents, loader: 'ts' }
+      return { contents: format === 'cjs' && args.path === entry ? bodyInAsyncFunction(contents) : contents, loader: 'ts' }
     })
   },
+})
+
+// Comments, blank space and import declarations: what stays at an entry's top level when its body is wrapped.
+const ENTRY_HEAD = /^(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/|import\s[^'"`;]*?['"][^'"\n]+['"];?|import\s*['"][^'"\n]+['"];?)*/
+
+/** Pure. The entry with everything after its imports run by an async function, whose promise it exports. */
+function bodyInAsyncFunction(source) {
+  const head = ENTRY_HEAD.exec(source)[0]
+  return `${head}\nexport const ${MAIN} = (async () => {\n${source.slice(head.length)}\n})()\n`
 }
 
 // CommonJS dependencies bundled into an ES module still call require() and read __dirname.
-const BANNER = [
+const ESM_BANNER = [
   "import { createRequire as __homelabCreateRequire } from 'node:module';",
   "import { fileURLToPath as __homelabFileURLToPath } from 'node:url';",
   "import { dirname as __homelabDirname } from 'node:path';",
@@ -63,38 +84,96 @@ const BANNER = [
   'const __filename = __homelabFileURLToPath(import.meta.url);',
   'const __dirname = __homelabDirname(__filename);',
 ].join('\n')
+// The ES module bundle ran every module in strict mode; the CommonJS one keeps it so.
+const CJS_BANNER = '"use strict";'
 
-async function build(entry, bundle, manifest) {
-  const builtAt = Date.now()
+async function bundleAs(format, entry, bundle) {
   const { build: esbuild } = await import('esbuild').catch(() => {
     process.stderr.write('esbuild is not installed: run `node scripts/setup.mjs` (or `pnpm install`) in the repository first\n')
     process.exit(2)
   })
-  const result = await esbuild({
+  return esbuild({
     entryPoints: [entry],
     absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format,
     target: 'node20',
     write: false,
     metafile: true,
     outfile: bundle,
-    banner: { js: BANNER },
+    banner: { js: format === 'cjs' ? CJS_BANNER : ESM_BANNER },
     // Native add-ons stay outside; ssh2 loads its optional ones in try/catch and works without them.
     external: ['*.node', 'cpu-features'],
-    plugins: [ownImportMeta],
-    logLevel: 'error',
+    plugins: [ownImportMeta(entry, format)],
+    logLevel: 'silent',
   })
+}
+
+async function build(entry, stem) {
+  const builtAt = Date.now()
+  let format = 'cjs'
+  const result = await bundleAs(format, entry, bundleOf(stem, format)).catch(() => bundleAs((format = 'esm'), entry, bundleOf(stem, format)))
+  const bundle = bundleOf(stem, format)
+  const { text, encoding } = asciiOutput(result.outputFiles[0].text)
   const sources = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')).map((p) => resolve(ROOT, p))
   mkdirSync(dirname(bundle), { recursive: true })
   // Temp file and rename: two turbo tasks building the same bundle at once each leave a whole one.
   const temp = `${bundle}.${process.pid}.tmp`
-  writeFileSync(temp, result.outputFiles[0].contents)
+  writeFileSync(temp, text, encoding)
   renameSync(temp, bundle)
-  writeFileSync(`${manifest}.${process.pid}.tmp`, JSON.stringify({ builtAt, sources }))
-  renameSync(`${manifest}.${process.pid}.tmp`, manifest)
-  return bundle
+  rmSync(bundleOf(stem, format === 'cjs' ? 'esm' : 'cjs'), { force: true })
+  const stale = basename(codeCacheStem(stem))
+  for (const old of readdirSync(dirname(bundle)).filter((f) => f.startsWith(`${stale}.`))) rmSync(join(dirname(bundle), old), { force: true })
+  const recorded = { builtAt, sources, format, encoding }
+  writeFileSync(`${stem}.json.${process.pid}.tmp`, JSON.stringify(recorded))
+  renameSync(`${stem}.json.${process.pid}.tmp`, `${stem}.json`)
+  return recorded
+}
+
+/**
+ * Pure. The bundle in ASCII when that changes nothing, so it is read as latin1: decoding 9 MB of UTF-8 costs more
+ * than the rest of the read. esbuild already escapes non-ASCII in strings, templates and names; what it leaves is in
+ * comments and regular expression literals, where `\uXXXX` means the same UTF-16 unit (a pair, for a code point
+ * beyond it, reads as that code point under the `u` flag). Only `\` before such a character would change meaning.
+ */
+function asciiOutput(text) {
+  if (/\\[^\x00-\x7f]/.test(text)) return { text, encoding: 'utf8' }
+  return { text: text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), encoding: 'latin1' }
+}
+
+const codeCacheStem = (stem) => `${stem}.v8cache`
+
+/** Runs the CommonJS bundle with V8's code cache of this very build, and leaves one for the next run if it had none. */
+function runCommonJs(stem, recorded) {
+  const bundle = bundleOf(stem, 'cjs')
+  const codeCache = `${codeCacheStem(stem)}.${recorded.builtAt}`
+  let cachedData
+  try {
+    cachedData = readFileSync(codeCache)
+  } catch {
+    cachedData = undefined
+  }
+  const script = new Script(Module.wrap(readFileSync(bundle, recorded.encoding)), {
+    filename: bundle,
+    cachedData,
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  })
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // At exit the cache holds every function this run compiled, not only the top level.
+    process.once('exit', () => {
+      try {
+        writeFileSync(`${codeCache}.${process.pid}.tmp`, script.createCachedData())
+        renameSync(`${codeCache}.${process.pid}.tmp`, codeCache)
+      } catch {
+        // A cache that cannot be written (read-only checkout) only means the next run compiles again.
+        rmSync(`${codeCache}.${process.pid}.tmp`, { force: true })
+      }
+    })
+  }
+  const module = { exports: {} }
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle))
+  return module.exports[MAIN]
 }
 
 const [script, ...args] = process.argv.slice(2)
@@ -103,10 +182,9 @@ if (!script) {
   process.exit(2)
 }
 const entry = resolve(script)
-const name = relative(ROOT, entry).replace(/\.ts$/, '').replaceAll('/', '__')
-const bundle = join(CACHE, `${name}.mjs`)
-const manifest = join(CACHE, `${name}.json`)
-const target = freshBundle(bundle, manifest) ?? (await build(entry, bundle, manifest))
+const stem = join(CACHE, relative(ROOT, entry).replace(/\.ts$/, '').replaceAll('/', '__'))
+const recorded = freshBuild(stem) ?? (await build(entry, stem))
 // The task reads its own arguments from process.argv.slice(2), as it would under tsx.
 process.argv.splice(1, 2, entry)
-await import(pathToFileURL(target).href)
+if (recorded.format === 'cjs') await runCommonJs(stem, recorded)
+else await import(pathToFileURL(bundleOf(stem, 'esm')).href)

@@ -1,0 +1,125 @@
+// scripts/run-task.mjs, the way every task script starts: a cached bundle, CommonJS with V8's code cache where it can
+// be, rebuilt when a source changes. Throwaway entries in the repository's ignored .tmp/ (so they resolve the
+// workspace's packages, as tasks do); their bundles in a cache folder of their own.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { REPO_ROOT } from '../lab/run-tool-process.js'
+
+type Ctx = { dir: string; cache: string }
+const RunTask = suite<Ctx>('run-task: cached bundles and code cache', {} as Ctx)
+
+RunTask.before((ctx) => {
+  mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true })
+  ctx.dir = mkdtempSync(join(REPO_ROOT, '.tmp', 'run-task-entries-'))
+  ctx.cache = mkdtempSync(join(tmpdir(), 'run-task-bundles-'))
+})
+RunTask.after((ctx) => {
+  rmSync(ctx.dir, { recursive: true, force: true })
+  rmSync(ctx.cache, { recursive: true, force: true })
+})
+
+function run(ctx: Ctx, entry: string, args: string[] = []) {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'run-task.mjs'), entry, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HOMELAB_TASK_BUNDLES: ctx.cache },
+    encoding: 'utf8',
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+const filesOf = (ctx: Ctx, stem: string) => readdirSync(ctx.cache).filter((f) => f.startsWith(`${stem}.`)).sort()
+const manifestOf = (ctx: Ctx, stem: string) => JSON.parse(readFileSync(join(ctx.cache, `${stem}.json`), 'utf8')) as { format: string; encoding: string; builtAt: number }
+/** The name run-task gave an entry's files (its path from the repository root, `/` as `__`). */
+function stemFor(ctx: Ctx, entry: string): string {
+  const json = readdirSync(ctx.cache).find((f) => f.endsWith('.json') && f.includes(entry.split('/').pop()!.replace(/\.ts$/, '')))
+  assert.ok(json, `no manifest for ${entry} in ${readdirSync(ctx.cache).join(', ')}`)
+  return json.replace(/\.json$/, '')
+}
+
+RunTask('an entry with top-level await runs from a CommonJS bundle: its arguments, its exit code, its imports', (ctx) => {
+  const entry = join(ctx.dir, 'awaits.ts')
+  writeFileSync(entry, [
+    "import { setTimeout as sleep } from 'node:timers/promises'",
+    "import { EXIT } from '@homelab/core'",
+    '',
+    'const waited = await sleep(5, "slept")',
+    'console.log(JSON.stringify({ args: process.argv.slice(2), waited, usage: EXIT.usage }))',
+    'process.exitCode = 7',
+    '',
+  ].join('\n'))
+  const first = run(ctx, entry, ['--flag', 'value'])
+  assert.is(first.code, 7, first.stderr)
+  assert.equal(JSON.parse(first.stdout), { args: ['--flag', 'value'], waited: 'slept', usage: 2 })
+  const stem = stemFor(ctx, entry)
+  assert.is(manifestOf(ctx, stem).format, 'cjs')
+  assert.ok(filesOf(ctx, stem).includes(`${stem}.cjs`))
+})
+
+RunTask('the first run leaves V8\'s code cache for its build; the next run is handed it and leaves it as it was', (ctx) => {
+  const entry = join(ctx.dir, 'cached.ts')
+  writeFileSync(entry, "import { parseConfig } from '@homelab/core'\nconsole.log(JSON.stringify(parseConfig('domain: cached.example', { sourceName: 'x', baseDir: '/', env: {} }).domain))\n")
+  const first = run(ctx, entry)
+  assert.is(first.code, 0, first.stderr)
+  const stem = stemFor(ctx, entry)
+  const cacheFile = `${stem}.v8cache.${manifestOf(ctx, stem).builtAt}`
+  assert.ok(filesOf(ctx, stem).includes(cacheFile), `no code cache after the first run: ${filesOf(ctx, stem).join(', ')}`)
+  const written = statSync(join(ctx.cache, cacheFile)).mtimeMs
+  const second = run(ctx, entry)
+  assert.is(JSON.parse(second.stdout), 'cached.example')
+  // A rejected cache would have been written again at exit.
+  assert.is(statSync(join(ctx.cache, cacheFile)).mtimeMs, written, 'the code cache was rewritten: V8 rejected it')
+})
+
+RunTask('an edited entry is rebuilt: the new code runs and the old build\'s code cache is gone', async (ctx) => {
+  const entry = join(ctx.dir, 'edited.ts')
+  writeFileSync(entry, "console.log('before')\n")
+  assert.is(run(ctx, entry).stdout.trim(), 'before')
+  const stem = stemFor(ctx, entry)
+  const oldBuild = manifestOf(ctx, stem).builtAt
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  writeFileSync(entry, "console.log('after')\n")
+  assert.is(run(ctx, entry).stdout.trim(), 'after')
+  const newBuild = manifestOf(ctx, stem).builtAt
+  assert.ok(newBuild > oldBuild)
+  assert.equal(filesOf(ctx, stem).filter((f) => f.includes('.v8cache.')), [`${stem}.v8cache.${newBuild}`])
+})
+
+RunTask('an entry that exports (no CommonJS wrapping possible) runs as an ES module bundle', (ctx) => {
+  const entry = join(ctx.dir, 'exports.ts')
+  writeFileSync(entry, "export const answer = 42\nconsole.log(await Promise.resolve(answer))\n")
+  const result = run(ctx, entry)
+  assert.is(result.code, 0, result.stderr)
+  assert.is(result.stdout.trim(), '42')
+  const stem = stemFor(ctx, entry)
+  assert.is(manifestOf(ctx, stem).format, 'esm')
+  assert.ok(filesOf(ctx, stem).includes(`${stem}.mjs`))
+})
+
+RunTask('non-ASCII in strings, comments and regular expressions survives the ASCII bundle read as latin1', (ctx) => {
+  const entry = join(ctx.dir, 'unicode.ts')
+  writeFileSync(entry, [
+    '// “quoted” § comment',
+    "const text = 'grüße ✓ 😀'",
+    'const pattern = /ü+/',
+    'console.log(JSON.stringify({ text, match: pattern.exec("züüg")?.[0], length: [...text].length }))',
+    '',
+  ].join('\n'))
+  const result = run(ctx, entry)
+  assert.is(result.code, 0, result.stderr)
+  assert.equal(JSON.parse(result.stdout), { text: 'grüße ✓ 😀', match: 'üü', length: 9 })
+  assert.is(manifestOf(ctx, stemFor(ctx, entry)).encoding, 'latin1')
+})
+
+RunTask('an entry that throws exits non-zero with its message, as under tsx', (ctx) => {
+  const entry = join(ctx.dir, 'throws.ts')
+  writeFileSync(entry, "await Promise.resolve()\nthrow new Error('entry failed on purpose')\n")
+  const result = run(ctx, entry)
+  assert.ok(result.code !== 0)
+  assert.match(result.stderr, /entry failed on purpose/)
+})
+
+RunTask.run()
