@@ -1,3 +1,5 @@
+import { loadConfig, type Env, type LoadConfigOptions } from './config/load-config.js'
+import type { HomelabConfig } from './config/config-schema.js'
 import { createKubeClient, type KubeClient, type KubeClientOptions } from './kube/kube-client.js'
 import { SshPool } from './ssh/ssh-pool.js'
 
@@ -9,12 +11,37 @@ import { SshPool } from './ssh/ssh-pool.js'
 export class ToolClients {
   readonly ssh = new SshPool()
   readonly #kube = new Map<string, KubeClient>()
+  readonly #configs = new WeakMap<Env, Map<string, HomelabConfig>>()
+  readonly #shared = new Map<string, unknown>()
 
   kube(options: KubeClientOptions): KubeClient {
     const key = JSON.stringify([options.kubeconfigPath ?? '', options.context ?? '', options.fieldManager])
     let client = this.#kube.get(key)
     if (!client) this.#kube.set(key, (client = createKubeClient(options)))
     return client
+  }
+
+  /**
+   * The config, read and validated once per file and environment for every task sharing these clients: the tasks of
+   * one pipeline see one and the same config even if the file is edited while it runs. A config that fails to load
+   * is not kept, so each task reports the error itself.
+   */
+  config(options: LoadConfigOptions): HomelabConfig {
+    let byFile = this.#configs.get(options.env)
+    if (!byFile) this.#configs.set(options.env, (byFile = new Map()))
+    const key = JSON.stringify([options.configPath ?? '', options.cwd])
+    let config = byFile.get(key)
+    if (!config) byFile.set(key, (config = loadConfig(options)))
+    return config
+  }
+
+  /**
+   * A value worked out once for every task sharing these clients. Only for answers that do not go stale within a
+   * run, such as whether a stored bcrypt hash matches a password; `make`'s promise is kept, a rejection included.
+   */
+  shared<T>(key: string, make: () => T): T {
+    if (!this.#shared.has(key)) this.#shared.set(key, make())
+    return this.#shared.get(key) as T
   }
 
   close(): Promise<void> {

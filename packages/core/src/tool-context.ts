@@ -1,4 +1,4 @@
-import { loadConfig, type Env } from './config/load-config.js'
+import type { Env } from './config/load-config.js'
 import type { HomelabConfig } from './config/config-schema.js'
 import type { KubeClient } from './kube/kube-client.js'
 import type { Reporter } from './reporter.js'
@@ -21,6 +21,8 @@ export type ToolContext = {
   kube(): KubeClient
   /** One SSH connection per node, shared by every step of the run. */
   readonly ssh: SshPool
+  /** A value worked out once per run (per pipeline, when tasks share clients); see ToolClients.shared. */
+  shared<T>(key: string, make: () => T): T
   close(): Promise<void>
 }
 
@@ -40,8 +42,8 @@ export type ToolFlags = {
  */
 export function openToolContext(options: { flags: ToolFlags; reporter: Reporter; env: Env; cwd: string; signal: AbortSignal; clients?: ToolClients | undefined }): ToolContext {
   const { flags } = options
-  const config = loadConfig({ configPath: flags.config, cwd: options.cwd, env: options.env })
   const clients = options.clients ?? new ToolClients()
+  const config = clients.config({ configPath: flags.config, cwd: options.cwd, env: options.env })
   const acceptNewHostKeys = flags['accept-new-host-keys'] ?? config.nodeTrust.acceptNewHostKeys
   if (acceptNewHostKeys) {
     options.reporter.warn(undefined, `host keys: a node's unknown SSH host key will be trusted on first use and added to ${config.nodeTrust.knownHostsFile}; a changed key is still refused`)
@@ -65,6 +67,7 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
       })
     },
     ssh: clients.ssh,
+    shared: (key, make) => clients.shared(key, make),
     close: () => (options.clients ? Promise.resolve() : clients.close()),
   }
 }

@@ -32,7 +32,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   if (options.context) config.setCurrentContext(options.context)
   reuseConnections(config)
   const server = config.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)'
-  const api = KubernetesObjectApi.makeApiClient(config)
+  const api = SharedDiscoveryObjectApi.makeFor(config)
   const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
   const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } })
 
@@ -90,6 +90,38 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         throw fail('list', ref, error)
       }
     },
+  }
+}
+
+/**
+ * client-node looks up each API group's resources before a call and caches the list, but calls that start together
+ * each fetch it: a step run with twenty objects in flight sent twenty identical discovery requests. A call for a
+ * group already being fetched waits for that fetch, then reads the cache (or fetches again if its kind is missing).
+ */
+class SharedDiscoveryObjectApi extends KubernetesObjectApi {
+  readonly #fetching = new Map<string, Promise<unknown>>()
+
+  /** What KubernetesObjectApi.makeApiClient does, for this class. */
+  static makeFor(config: KubeConfig): SharedDiscoveryObjectApi {
+    const api = config.makeApiClient(SharedDiscoveryObjectApi)
+    api.setDefaultNamespace(config)
+    return api
+  }
+
+  protected override async resource(apiVersion: string, kind: string, options?: Parameters<KubernetesObjectApi['create']>[4]): ReturnType<KubernetesObjectApi['resource']> {
+    const pending = this.#fetching.get(apiVersion)
+    if (pending) {
+      // Its failure is the first caller's to report; this call asks again and reports its own.
+      await pending.catch(() => undefined)
+      return super.resource(apiVersion, kind, options)
+    }
+    const first = super.resource(apiVersion, kind, options)
+    this.#fetching.set(apiVersion, first)
+    try {
+      return await first
+    } finally {
+      this.#fetching.delete(apiVersion)
+    }
   }
 }
 

@@ -1,0 +1,100 @@
+// ToolClients, what the tasks of one pipeline share: the config read once, values worked out once, and a Kubernetes
+// client that asks the API server for an API group's resources once however many calls start together.
+import dc from 'node:diagnostics_channel'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import type { ClientRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ConfigError, ToolClients, type KubeClient } from '../src/index.js'
+
+type Ctx = { kubeconfigPath: string; ns: string; admin: KubeClient }
+const Clients = suite<Ctx>('tool clients shared by a pipeline', {} as Ctx)
+
+Clients.before(reportHookErrors(async (ctx) => {
+  const lab = await useLab(labOptionsFromEnv(process.env))
+  ctx.kubeconfigPath = lab.kubeconfigPath
+  ctx.ns = `tool-clients-${Date.now()}`
+  ctx.admin = new ToolClients().kube({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'tool-clients-test' })
+  await ctx.admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.ns } }, { dryRun: false, force: false })
+}))
+Clients.after(async (ctx) => {
+  await ctx.admin?.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.ns })
+})
+
+const configFile = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tool-clients-')), 'homelab.yaml')
+  writeFileSync(path, text)
+  return path
+}
+
+Clients('the config is read and validated once per file and environment, and is the same object for every task', () => {
+  const clients = new ToolClients()
+  const env = {}
+  const path = configFile('domain: once.example\n')
+  const first = clients.config({ configPath: path, cwd: '/', env })
+  writeFileSync(path, 'domain: edited.example\n')
+  const second = clients.config({ configPath: path, cwd: '/', env })
+  assert.is(second, first, 'a second task got a config of its own')
+  assert.is(second.domain, 'once.example', 'an edit during the run reached a later task')
+  const otherEnv = clients.config({ configPath: path, cwd: '/', env: {} })
+  assert.is(otherEnv.domain, 'edited.example', 'another environment must read the file for itself')
+})
+
+Clients('a config that fails is not kept: every task reports the error itself', () => {
+  const clients = new ToolClients()
+  const env = {}
+  const path = configFile('domain: [not, a, name]\n')
+  for (let i = 0; i < 2; i++) {
+    try {
+      clients.config({ configPath: path, cwd: '/', env })
+      assert.unreachable('a bad config loaded')
+    } catch (error) {
+      assert.instance(error, ConfigError)
+      assert.match((error as Error).message, /domain/)
+    }
+  }
+})
+
+Clients('a shared value is made once, its promise (a rejection too) handed to every later asker', async () => {
+  const clients = new ToolClients()
+  let made = 0
+  const make = async () => (++made, 'answer')
+  const [a, b] = [clients.shared('key', make), clients.shared('key', make)]
+  assert.is(a, b)
+  assert.is(await a, 'answer')
+  assert.is(made, 1)
+  const failing = clients.shared('bad', () => Promise.reject(new Error('once')))
+  failing.catch(() => undefined)
+  assert.is(clients.shared('bad', () => Promise.resolve('again')), failing)
+})
+
+Clients('twenty reads of one API group started together make one discovery request, not twenty', async (ctx) => {
+  const kube = new ToolClients().kube({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'tool-clients-test' })
+  const paths: string[] = []
+  const listener = ({ request }: { request: ClientRequest }) => void paths.push(request.path)
+  dc.subscribe('http.client.request.start', listener as (message: unknown) => void)
+  try {
+    const names = Array.from({ length: 20 }, (_, i) => `absent-${i}`)
+    const found = await Promise.all(names.map((name) => kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: ctx.ns })))
+    assert.equal(found, names.map(() => undefined))
+    await kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'absent', namespace: ctx.ns })
+  } finally {
+    dc.unsubscribe('http.client.request.start', listener as (message: unknown) => void)
+  }
+  assert.is(paths.filter((p) => p === '/apis/apps/v1').length, 1, paths.join('\n'))
+  assert.is(paths.filter((p) => p.includes('/deployments/absent-')).length, 20)
+})
+
+Clients('a kind the group does not have still fails as a missing kind, for every caller', async (ctx) => {
+  const kube = new ToolClients().kube({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'tool-clients-test' })
+  const results = await Promise.allSettled([1, 2, 3].map(() => kube.get({ apiVersion: 'apps/v1', kind: 'NoSuchKind', name: 'x', namespace: ctx.ns })))
+  for (const result of results) {
+    assert.is(result.status, 'rejected')
+    assert.match(String((result as PromiseRejectedResult).reason), /NoSuchKind/)
+  }
+})
+
+Clients.run()
