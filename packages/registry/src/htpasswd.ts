@@ -37,11 +37,20 @@ export async function hashPassword(password: Secret, cost: number = BCRYPT_COST)
   return hash
 }
 
-/** True when `line` is `name:<bcrypt hash>` and the hash matches the password. */
-async function lineMatches(line: string | undefined, password: Secret): Promise<boolean> {
-  if (!line) return false
+/** Whether a stored htpasswd line (`name:<hash>`) is a hash of this password. */
+export type LineMatcher = (line: string, password: Secret) => Promise<boolean>
+
+/** True when `line` is `name:<bcrypt hash>` and the hash matches the password: a whole bcrypt, tens of milliseconds. */
+export async function htpasswdLineMatches(line: string, password: Secret): Promise<boolean> {
   const hash = line.slice(line.indexOf(':') + 1)
   return BCRYPT_PREFIX.test(hash) && bcrypt.compare(password.reveal(), hash)
+}
+
+export type RenderHtpasswdOptions = {
+  /** bcrypt cost of new lines; the tests lower it. */
+  cost?: number
+  /** How a kept line is checked (a run shares one, so a line checked early is not checked again). */
+  matches?: LineMatcher
 }
 
 /**
@@ -49,12 +58,13 @@ async function lineMatches(line: string | undefined, password: Secret): Promise<
  * matches keeps its exact current line: an unchanged user list renders the same bytes, and a changed password changes
  * that user's line only. Users not in the list are dropped.
  */
-export async function renderHtpasswd(users: readonly HtpasswdUser[], current: string | undefined, cost: number = BCRYPT_COST): Promise<string> {
+export async function renderHtpasswd(users: readonly HtpasswdUser[], current: string | undefined, options: RenderHtpasswdOptions = {}): Promise<string> {
+  const { cost = BCRYPT_COST, matches = htpasswdLineMatches } = options
   const existing = parseHtpasswd(current ?? '')
   const lines: string[] = []
   for (const user of users) {
     const kept = existing.get(user.name)
-    lines.push((await lineMatches(kept, user.password)) ? kept! : `${user.name}:${await hashPassword(user.password, cost)}`)
+    lines.push(kept !== undefined && (await matches(kept, user.password)) ? kept : `${user.name}:${await hashPassword(user.password, cost)}`)
   }
   return lines.map((line) => `${line}\n`).join('')
 }

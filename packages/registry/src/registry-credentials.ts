@@ -1,5 +1,6 @@
-import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObject, type Secret } from '@homelab/core'
-import { renderHtpasswd } from './htpasswd.js'
+import { createHash } from 'node:crypto'
+import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObject, type Secret, type ToolContext } from '@homelab/core'
+import { htpasswdLineMatches, renderHtpasswd, type LineMatcher } from './htpasswd.js'
 import { finishObject } from './object-edits.js'
 import { appLabels, REGISTRY_NAMES } from './registry-names.js'
 
@@ -19,6 +20,8 @@ export type RegistryCredentials = {
 export type CredentialOptions = {
   /** New passwords by user name (users add/rotate); they win over config and the stored value. */
   passwordOverrides?: Readonly<Record<string, Secret>>
+  /** How a stored htpasswd line is checked against its password (default: a bcrypt each time). */
+  matches?: LineMatcher
 }
 
 /**
@@ -41,7 +44,7 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
     storedSecretValue(kube, { name: registry.auth.secretName, namespace }, REGISTRY_NAMES.htpasswdKey),
   ])
   const passwords = registry.users.map((u) => ({ name: u.name, password: credentials.values[u.name]! }))
-  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd)
+  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, options.matches ? { matches: options.matches } : {})
   return {
     passwords,
     generated: credentials.generated,
@@ -66,4 +69,20 @@ export async function storedSecretValue(kube: KubeClient, ref: { name: string; n
   const stored = await kube.get({ apiVersion: 'v1', kind: 'Secret', ...ref })
   const value = (stored?.['data'] as Record<string, string> | undefined)?.[key]
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8')
+}
+
+/**
+ * The run's bcrypt check of a stored htpasswd line: once per line and password however many tasks ask (the password
+ * enters the key as a SHA-256, so the run keeps no second copy of it).
+ */
+export function runHtpasswdMatcher(ctx: Pick<ToolContext, 'shared'>): LineMatcher {
+  return (line, password) => ctx.shared(`htpasswd ${line} ${createHash('sha256').update(password.reveal()).digest('hex')}`, () => htpasswdLineMatches(line, password))
+}
+
+/**
+ * Read-only. Checks the stored htpasswd lines against the passwords now, for a bootstrap of this run to find the
+ * answers ready: the pipeline does it while preflight waits on the nodes, since a check costs a whole bcrypt.
+ */
+export async function checkStoredHtpasswd(ctx: ToolContext): Promise<void> {
+  await resolveRegistryCredentials(ctx.kube(), ctx.config.registry, { matches: runHtpasswdMatcher(ctx) })
 }

@@ -1,7 +1,7 @@
-import { Secret } from '@homelab/core'
+import { Secret, ToolClients } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { hashPassword, parseHtpasswd, renderHtpasswd } from '../src/index.js'
+import { hashPassword, parseHtpasswd, renderHtpasswd, runHtpasswdMatcher } from '../src/index.js'
 import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
 const Htpasswd = suite('htpasswd')
@@ -19,14 +19,14 @@ Htpasswd('lines are name:$2y$10$… in config order, one per user', async () => 
 
 Htpasswd('an unchanged password keeps its exact line, so a re-render is byte-identical', async () => {
   const users = [user('admin', 'same-pw-1'), user('ci', 'same-pw-2')]
-  const first = await renderHtpasswd(users, undefined, COST)
-  const second = await renderHtpasswd(users, first, COST)
+  const first = await renderHtpasswd(users, undefined, { cost: COST })
+  const second = await renderHtpasswd(users, first, { cost: COST })
   assert.is(second, first)
 })
 
 Htpasswd('a changed password changes exactly that user\'s line', async () => {
-  const first = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'old-c'), user('bot', 'old-b')], undefined, COST)
-  const second = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'new-c'), user('bot', 'old-b')], first, COST)
+  const first = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'old-c'), user('bot', 'old-b')], undefined, { cost: COST })
+  const second = await renderHtpasswd([user('admin', 'old-a'), user('ci', 'new-c'), user('bot', 'old-b')], first, { cost: COST })
   const [a, b] = [lines(first), lines(second)]
   assert.equal(a.map((l, i) => l === b[i]), [true, false, true])
   assert.ok(apacheVerifies(second, 'ci', 'new-c'))
@@ -34,14 +34,14 @@ Htpasswd('a changed password changes exactly that user\'s line', async () => {
 })
 
 Htpasswd('a removed user\'s line goes and the others stay as they were', async () => {
-  const first = await renderHtpasswd([user('admin', 'a-pw'), user('ci', 'c-pw')], undefined, COST)
-  const second = await renderHtpasswd([user('admin', 'a-pw')], first, COST)
+  const first = await renderHtpasswd([user('admin', 'a-pw'), user('ci', 'c-pw')], undefined, { cost: COST })
+  const second = await renderHtpasswd([user('admin', 'a-pw')], first, { cost: COST })
   assert.equal(lines(second), [lines(first)[0]])
 })
 
 Htpasswd('a non-bcrypt line (apr1) is replaced: the registry only accepts bcrypt', async () => {
   const apr1 = 'admin:$apr1$abcdefgh$0123456789012345678901\n'
-  const text = await renderHtpasswd([user('admin', 'pw-apr')], apr1, COST)
+  const text = await renderHtpasswd([user('admin', 'pw-apr')], apr1, { cost: COST })
   assert.match(text, /^admin:\$2y\$/)
 })
 
@@ -59,6 +59,21 @@ Htpasswd('parse keeps each user\'s first line exactly and ignores blank or malfo
 
 Htpasswd('hashes use the $2y$ prefix Apache writes', async () => {
   assert.match(await hashPassword(new Secret('x-pw'), COST), /^\$2y\$04\$/)
+})
+
+Htpasswd('a run checks each stored line against its password once, however many tasks ask; a wrong password is no match', async () => {
+  const clients = new ToolClients()
+  const matches = runHtpasswdMatcher(clients)
+  const line = (await renderHtpasswd([user('admin', 'run-pw')], undefined, { cost: COST })).trimEnd()
+  const [first, again] = [matches(line, new Secret('run-pw')), matches(line, new Secret('run-pw'))]
+  assert.is(again, first, 'the second ask ran its own bcrypt')
+  assert.ok(await first)
+  assert.not.ok(await matches(line, new Secret('other-pw')))
+  // Rendering with the run's matcher keeps the line without checking it again.
+  let asked = 0
+  const counting: typeof matches = (l, p) => (asked++, matches(l, p))
+  assert.is(await renderHtpasswd([user('admin', 'run-pw')], `${line}\n`, { cost: COST, matches: counting }), `${line}\n`)
+  assert.is(asked, 1)
 })
 
 Htpasswd.run()
