@@ -40,6 +40,23 @@ export function accessNeeds(config: HomelabConfig): AccessNeed[] {
 export const describeNeed = (need: AccessNeed) =>
   `${need.verbs.join(',')} ${need.group ? `${need.resource}.${need.group}` : need.resource}${need.namespace ? ` in ${need.namespace}` : ''}`
 
+/**
+ * Whether the kubeconfig's user may do anything to anything, as K3s's own admin kubeconfig may: then one review
+ * answers every need, instead of one per verb and resource (a hundred round trips, and as many for the API server).
+ * A `*` review is allowed only by a rule that grants every verb on every resource, so a yes here is a yes for each.
+ */
+export async function mayDoEverything(kube: KubeClient): Promise<boolean> {
+  const api = kube.config.makeApiClient(AuthorizationV1Api)
+  try {
+    const review = await api.createSelfSubjectAccessReview({
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: '*', group: '*', resource: '*' } } },
+    })
+    return review.status?.allowed === true
+  } catch (error) {
+    throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: '* on *' }, kube.server, error)
+  }
+}
+
 /** The verbs of `need` the kubeconfig's user may not use, asked with one SelfSubjectAccessReview per verb. */
 export async function deniedVerbs(kube: KubeClient, need: AccessNeed): Promise<string[]> {
   const api = kube.config.makeApiClient(AuthorizationV1Api)

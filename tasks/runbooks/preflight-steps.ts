@@ -2,7 +2,7 @@ import { VersionApi } from '@kubernetes/client-node'
 import { checkStep, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
 import { piholeConnector, resolveIngressIp } from '@homelab/dns'
 import { trustNodes } from '@homelab/node-trust'
-import { accessNeeds, deniedVerbs, describeNeed } from './access-review.js'
+import { accessNeeds, deniedVerbs, describeNeed, mayDoEverything } from './access-review.js'
 import { RunbookError } from './errors/runbook-error.js'
 import { configuredReadTimeout, readTimeoutWarning } from './traefik-read-timeout.js'
 
@@ -27,9 +27,11 @@ function apiServerStep(ctx: ToolContext): Step {
 }
 
 function accessSteps(ctx: ToolContext): Step[] {
+  let everything: Promise<boolean> | undefined
   return accessNeeds(ctx.config).map((need) =>
     checkStep(`may ${describeNeed(need)}`, async (stepCtx) => {
-      const denied = await deniedVerbs(ctx.kube(), need)
+      everything ??= mayDoEverything(ctx.kube())
+      const denied = (await everything) ? [] : await deniedVerbs(ctx.kube(), need)
       if (denied.length === 0) return
       const what = `the kubeconfig's user may not ${denied.join(', ')} ${need.group ? `${need.resource}.${need.group}` : need.resource}${need.namespace ? ` in namespace ${need.namespace}` : ''}`
       if (need.optional) return stepCtx.warn(`${what}: ${need.optional}`)

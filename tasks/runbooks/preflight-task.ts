@@ -7,7 +7,9 @@ export function runPreflightTask(io: TaskIo): Promise<number> {
     // Checks change nothing, so --plan (forwarded by the pipeline) is accepted and means the same run.
     const ctx = openToolContext({ flags: { ...flags, plan: false }, reporter, env: io.env, cwd: io.cwd, signal: io.signal, clients: io.clients })
     try {
-      return await runSteps(preflightSteps(ctx), { title: 'preflight', plan: false, reporter, signal: ctx.signal, concurrency: 16 })
+      const steps = preflightSteps(ctx)
+      // Every check only reads, and the access checks wait on one review together: none may hold up another.
+      return await runSteps(steps, { title: 'preflight', plan: false, reporter, signal: ctx.signal, concurrency: steps.length })
     } finally {
       await ctx.close()
     }

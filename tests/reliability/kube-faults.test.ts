@@ -180,6 +180,22 @@ reliabilityCase(Kube, 'fault', 'a user RBAC forbids to write (403): fails naming
   await assertConverges(ctx, registryConfig(ctx, { kubeconfig: ctx.api.kubeconfigPath, namespace: ns }), { expectChange: false })
 })
 
+reliabilityCase(Kube, 'fault', 'preflight as a user without rights: every access check fails naming the verbs it may not use and the fix; as cluster-admin each passes', async (ctx) => {
+  const ns = ctx.namespaces.find((n) => n.startsWith('rel-wrongca-'))!
+  const preflight = (kubeconfig: string) => spawnTask('tasks/preflight.ts', ['--config', registryConfig(ctx, { kubeconfig, namespace: ns })], { scan: ctx.scan })
+  const denied = await preflight(ctx.api.viewerKubeconfigPath)
+  assert.is(denied.code, 1, denied.output)
+  // The one "may do anything" review says no for this user, so each need is asked verb by verb and named.
+  assert.match(denied.output, /failed\s+may get,list,create,patch,delete namespaces/)
+  assert.match(denied.output, /the kubeconfig's user may not get, list, create, patch, delete namespaces/)
+  assert.match(denied.output, new RegExp(`may not get, list, create, patch, delete secrets in namespace ${ns}`))
+  assert.match(denied.output, /grant it \(a Role\/ClusterRole with these verbs bound to that user\)/)
+  assertReadable(denied)
+  const admin = await preflight(ctx.api.kubeconfigPath)
+  assert.not.match(admin.output, /failed\s+may /, admin.output)
+  assert.match(admin.output, /ok\s+may get,list,create,patch,delete namespaces/)
+})
+
 reliabilityCase(Kube, 'fault', 'a field owned by another field manager: the step fails naming both managers and --force-conflicts; their value stays; --force-conflicts converges', async (ctx) => {
   const ns = ctx.namespaces.find((n) => n.startsWith('rel-down-'))!
   const configPath = registryConfig(ctx, { kubeconfig: ctx.lab.kubeconfigPath, namespace: ns })
