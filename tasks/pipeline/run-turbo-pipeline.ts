@@ -4,14 +4,17 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createReporter, EXIT, ToolClients, type TaskIo } from '@homelab/core'
 import { pipelineEnvironment, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
+import { openPipelineContext, startSharedWork } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
 import { runGraphInProcess } from './run-in-process.js'
 import { turboTaskGraph } from './task-graph.js'
+import { cachedTaskGraph } from './task-graph-cache.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 export const TURBO_BIN = join(ROOT, 'node_modules', '.bin', 'turbo')
+const GRAPH_CACHE = join(ROOT, 'node_modules', '.cache', 'homelab-devtools', 'turbo-graph')
 
 type Pipeline = Extract<PipelineArgs, { kind: 'pipeline' }>
 
@@ -24,14 +27,20 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
   const { env, toolArgs } = pipelineEnvironment(args, io.cwd, io.env, existsSync)
   const turboEnv = { ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' }
   const output = pipelineOutput(args.json, io)
-  // turbo resolves the graph while the lock is taken: both are round trips, neither needs the other.
-  const graph = args.separateProcesses ? undefined : turboTaskGraph(TURBO_BIN, turboRunArgv({ ...args, toolArgs: [] }), { cwd: ROOT, env: turboEnv })
+  // turbo resolves the graph (or the cache answers) while the lock is taken: neither needs the other.
+  const turboArgv = turboRunArgv({ ...args, toolArgs: [] })
+  const graph = args.separateProcesses
+    ? undefined
+    : cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv }) })
   graph?.catch(() => undefined)
-  // One set of connections for the lock and every task run here: one TLS handshake per server, one SSH per node.
+  // One set of connections and one config for the lock and every task run here: one TLS handshake per server, one
+  // SSH connection per node; what the tasks will wait on starts as soon as the graph is known.
   const clients = new ToolClients()
+  const ctx = openPipelineContext(toolArgs, env, io.cwd, io.signal, clients)
+  graph?.then((tasks) => startSharedWork(ctx, tasks), () => undefined)
   let code: number
   try {
-    const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(toolArgs, env, io.cwd, io.signal, clients) : {}
+    const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(ctx) : {}
     if (refusal) {
       createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
       return EXIT.failed
