@@ -50,7 +50,10 @@ export function parsePipelineArgs(argv: readonly string[]): PipelineArgs {
  * They are named on the command line, not only reached through dependsOn, because turbo hands the arguments after
  * `--` to the tasks named on the command line only.
  */
-export const ROOT_TASKS: Readonly<Record<PipelineVerb, readonly string[]>> = { bootstrap: ['//#preflight', '//#verify-all'], plan: [], verify: [] }
+export const ROOT_TASKS: Readonly<Record<PipelineVerb, readonly string[]>> = { bootstrap: ['//#preflight-cluster', '//#preflight-nodes', '//#verify-all'], plan: [], verify: [] }
+
+/** Pure. Whether turbo is told to run only some packages (then the root stages come only as their dependencies). */
+export const isFiltered = (turboArgs: readonly string[]) => turboArgs.some((a) => a.startsWith('--filter') || a.startsWith('-F') || a === '--only' || a === '--affected')
 
 /**
  * Pure. The environment every task gets. Turbo runs each task in its package's folder, where a relative --config or
@@ -71,10 +74,13 @@ export function pipelineEnvironment(args: Extract<PipelineArgs, { kind: 'pipelin
   return { env: { ...env, ...(config ? { HOMELAB_CONFIG: config } : {}) }, toolArgs }
 }
 
-/** Pure. The `turbo run` argv for a pipeline. */
-export function turboRunArgv(args: Extract<PipelineArgs, { kind: 'pipeline' }>): string[] {
+/**
+ * Pure. The `turbo run` argv for a pipeline. `rootTasks`: the root stages to name, by default all of the verb's; a
+ * filtered run names only those its packages depend on (naming //#verify-all would bring back every package).
+ */
+export function turboRunArgv(args: Extract<PipelineArgs, { kind: 'pipeline' }>, rootTasks: readonly string[] = isFiltered(args.turboArgs) ? [] : ROOT_TASKS[args.verb]): string[] {
   return [
-    'run', args.verb, ...ROOT_TASKS[args.verb],
+    'run', args.verb, ...rootTasks,
     // Stop only what depends on a failed package; let every independent one finish (turbo's default stops them all).
     '--continue=dependencies-successful',
     '--ui=stream', '--log-order=stream', '--log-prefix=task', '--output-logs=full',

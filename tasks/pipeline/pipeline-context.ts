@@ -19,7 +19,7 @@ export function openPipelineContext(toolArgs: readonly string[], env: Record<str
 }
 
 /** Tasks that talk to the nodes over SSH. */
-const NODE_TASK = /^(\/\/#preflight|@homelab\/node-trust#.*)$/
+const NODE_TASK = /^(\/\/#preflight-nodes|@homelab\/node-trust#.*)$/
 /** Tasks that check the stored htpasswd lines against the passwords. */
 const HTPASSWD_TASK = /^@homelab\/registry#(bootstrap|plan)$/
 

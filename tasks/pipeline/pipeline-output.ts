@@ -3,7 +3,7 @@ import { parseRecap, splitTaskLine, totalOf } from './pipeline-recaps.js'
 
 /** The tasks a whole pipeline runs, so the total can name the ones a failed dependency stopped. */
 export const PIPELINE_TASKS: Readonly<Record<string, readonly string[]>> = {
-  bootstrap: ['//#preflight', '@homelab/registry#bootstrap', '@homelab/dns#bootstrap', '@homelab/localstack#bootstrap', '@homelab/node-trust#bootstrap', '//#verify-all'],
+  bootstrap: ['//#preflight-cluster', '//#preflight-nodes', '@homelab/registry#bootstrap', '@homelab/dns#bootstrap', '@homelab/localstack#bootstrap', '@homelab/node-trust#bootstrap', '//#verify-all'],
   plan: ['@homelab/registry#plan', '@homelab/dns#plan', '@homelab/localstack#plan', '@homelab/node-trust#plan'],
   verify: ['@homelab/registry#verify', '@homelab/dns#verify', '@homelab/localstack#verify', '@homelab/node-trust#verify'],
 }

@@ -14,7 +14,8 @@ export type TaskEntry = (io: TaskIo) => Promise<number>
  * A task turbo names that is missing here (a package added later) still runs, as its own process.
  */
 export const PIPELINE_TASK_ENTRIES: Readonly<Record<string, TaskEntry>> = {
-  '//#preflight': runPreflightTask,
+  '//#preflight-cluster': (io) => runPreflightTask(io, 'cluster'),
+  '//#preflight-nodes': (io) => runPreflightTask(io, 'nodes'),
   '//#verify-all': runVerifyAllTask,
   '@homelab/registry#bootstrap': (io) => runComponentTask([registry], 'bootstrap', io),
   '@homelab/registry#plan': (io) => runComponentTask([registry], 'plan', io),

@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createReporter, EXIT, ToolClients, type TaskIo } from '@homelab/core'
-import { pipelineEnvironment, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
+import { isFiltered, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
 import { openPipelineContext, startSharedWork } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
 import { runGraphInProcess } from './run-in-process.js'
-import { turboTaskGraph } from './task-graph.js'
+import { turboTaskGraph, type GraphTask } from './task-graph.js'
 import { cachedTaskGraph } from './task-graph-cache.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -29,9 +29,8 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
   const output = pipelineOutput(args.json, io)
   // turbo resolves the graph (or the cache answers) while the lock is taken: neither needs the other.
   const turboArgv = turboRunArgv({ ...args, toolArgs: [] })
-  const graph = args.separateProcesses
-    ? undefined
-    : cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv }) })
+  const resolveGraph = () => cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv }) })
+  const graph = args.separateProcesses ? undefined : resolveGraph()
   graph?.catch(() => undefined)
   // One set of connections and one config for the lock and every task run here: one TLS handshake per server, one
   // SSH connection per node; what the tasks will wait on starts as soon as the graph is known.
@@ -47,7 +46,7 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
     }
     try {
       code = !graph
-        ? await runTurboProcesses({ ...args, toolArgs }, turboEnv, output)
+        ? await runTurboProcesses({ ...args, toolArgs }, await rootTasksOf(args, resolveGraph), turboEnv, output)
         : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
     } finally {
       // A lock that cannot be released (the API went away) expires on its own.
@@ -56,14 +55,22 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
   } finally {
     await clients.close()
   }
-  const filtered = args.turboArgs.some((a) => a.startsWith('--filter') || a.startsWith('-F') || a === '--only')
-  output.finish({ verb: args.verb, plan: args.verb === 'plan' || toolArgs.includes('--plan'), filtered })
+  output.finish({ verb: args.verb, plan: args.verb === 'plan' || toolArgs.includes('--plan'), filtered: isFiltered(args.turboArgs) })
   return code
 }
 
+/**
+ * The root stages turbo is to name on its command line, so they get the flags after `--`: all of the verb's, or for a
+ * filtered run those the filtered packages depend on (one more turbo resolution, only with --separate-processes).
+ */
+async function rootTasksOf(args: Pipeline, resolveGraph: () => Promise<GraphTask[]>): Promise<string[]> {
+  if (!isFiltered(args.turboArgs)) return [...ROOT_TASKS[args.verb]]
+  return (await resolveGraph()).map((t) => t.taskId).filter((id) => id.startsWith('//#'))
+}
+
 /** Turbo runs every task as its own pnpm process; its output is relayed line by line. */
-async function runTurboProcesses(args: Pipeline, env: NodeJS.ProcessEnv, output: PipelineOutput): Promise<number> {
-  const child = spawn(TURBO_BIN, turboRunArgv(args), { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] })
+async function runTurboProcesses(args: Pipeline, rootTasks: readonly string[], env: NodeJS.ProcessEnv, output: PipelineOutput): Promise<number> {
+  const child = spawn(TURBO_BIN, turboRunArgv(args, rootTasks), { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] })
   createInterface({ input: child.stdout }).on('line', output.line)
   createInterface({ input: child.stderr }).on('line', output.aside)
   return new Promise<number>((resolve) => {

@@ -8,10 +8,19 @@ import { configuredReadTimeout, readTimeoutWarning } from './traefik-read-timeou
 
 const API_STEP = 'kubernetes API server reachable'
 
-/** Every check bootstrap's success depends on, one step each, so one line says what is wrong and how to fix it. */
-export function preflightSteps(ctx: ToolContext): Step<any, any, any>[] {
+/**
+ * The two halves of preflight. `cluster`: the API server, the user's rights, CRDs, storage, ingress, Traefik and the
+ * Pi-holes, which registry, dns and localstack need. `nodes`: SSH and sudo on every node, which only node-trust needs.
+ * The pipeline runs them as two stages, so a node that is down stops node-trust without holding back the rest.
+ */
+export const PREFLIGHT_PARTS = ['cluster', 'nodes'] as const
+export type PreflightPart = (typeof PREFLIGHT_PARTS)[number]
+
+/** Every check bootstrap's success depends on (or one part's), one step each: one line says what is wrong and the fix. */
+export function preflightSteps(ctx: ToolContext, only?: PreflightPart): Step<any, any, any>[] {
+  const cluster = () => [...piholeSteps(ctx), apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx)]
   // The SSH handshakes and Pi-hole logins are the slowest and need nothing else: they start first.
-  return [...nodeSteps(ctx), ...piholeSteps(ctx), apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx)]
+  return only === 'nodes' ? nodeSteps(ctx) : only === 'cluster' ? cluster() : [...nodeSteps(ctx), ...cluster()]
 }
 
 function apiServerStep(ctx: ToolContext): Step {

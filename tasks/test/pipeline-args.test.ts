@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parsePipelineArgs, pipelineEnvironment, turboRunArgv } from '../pipeline/pipeline-args.js'
+import { isFiltered, parsePipelineArgs, pipelineEnvironment, turboRunArgv } from '../pipeline/pipeline-args.js'
 import { parseRecap, splitTaskLine, totalOf } from '../pipeline/pipeline-recaps.js'
 
 const Args = suite('pnpm turbo arguments')
@@ -14,13 +14,24 @@ const cases: [string, string[], unknown][] = [
 ]
 for (const [name, argv, want] of cases) Args(name, () => assert.equal(parsePipelineArgs(argv), want))
 
-Args('bootstrap names preflight and verify-all so they get the flags, and never stops independent packages', () => {
+Args('bootstrap names both preflight halves and verify-all so they get the flags, and never stops independent packages', () => {
   const args = parsePipelineArgs(['bootstrap', '--json'])
   if (args.kind !== 'pipeline') return assert.unreachable()
   const argv = turboRunArgv(args)
-  assert.equal(argv.slice(0, 4), ['run', 'bootstrap', '//#preflight', '//#verify-all'])
+  assert.equal(argv.slice(0, 5), ['run', 'bootstrap', '//#preflight-cluster', '//#preflight-nodes', '//#verify-all'])
   assert.ok(argv.includes('--continue=dependencies-successful'))
   assert.equal(argv.slice(-2), ['--', '--json'])
+})
+
+Args('a filtered bootstrap names no root stage itself: verify-all would bring back every package', () => {
+  for (const filter of [['--filter=@homelab/dns'], ['-F', '@homelab/dns'], ['--affected']]) {
+    const args = parsePipelineArgs(['bootstrap', ...filter])
+    if (args.kind !== 'pipeline') return assert.unreachable()
+    assert.ok(isFiltered(args.turboArgs), filter.join(' '))
+    assert.equal(turboRunArgv(args).slice(0, 3), ['run', 'bootstrap', '--continue=dependencies-successful'])
+    assert.equal(turboRunArgv(args, ['//#preflight-cluster']).slice(0, 3), ['run', 'bootstrap', '//#preflight-cluster'])
+  }
+  assert.not.ok(isFiltered(['--concurrency=2']))
 })
 
 Args('the config travels as an absolute HOMELAB_CONFIG: from --config, else ./homelab.yaml, else nothing', () => {
@@ -37,7 +48,7 @@ Recaps('a prefixed human recap line is found and attributed to its task', () => 
   const line = splitTaskLine('\x1b[36m@homelab/dns:bootstrap: \x1b[0mrecap dns (plan): ok=3 changed=1 failed=0 skipped=2')
   assert.is(line.task, '@homelab/dns#bootstrap')
   assert.equal(parseRecap(line.text, false), { title: 'dns', plan: true, ok: 3, changed: 1, failed: 0, skipped: 2 })
-  assert.is(splitTaskLine('//:preflight: ok       x').task, '//#preflight')
+  assert.is(splitTaskLine('//:preflight-nodes: ok       x').task, '//#preflight-nodes')
 })
 
 Recaps('a --json recap event is found; other lines are not recaps', () => {

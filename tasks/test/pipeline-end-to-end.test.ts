@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { AppsV1Api } from '@kubernetes/client-node'
+import { parse, stringify } from 'yaml'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { acquireRunLock, createKubeClient, type KubeClient } from '@homelab/core'
@@ -90,6 +91,42 @@ E2e('--separate-processes (turbo runs each task as its own process) runs the sam
     return total && total.ok + total.changed + total.failed + total.skipped
   }
   assert.is(steps(separate), steps(inProcess))
+})
+
+/** Connections each lab node's sshd accepted so far (its log): what a run that must not touch nodes must not move. */
+const sshLogins = (ctx: Ctx) => ctx.homelab.nodes.nodes.map((n) => (readFileSync(join(n.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length)
+
+E2e('a node that is down stops node-trust and the final verify only: preflight-nodes names it with the fix, the rest converges', async (ctx) => {
+  const config = parse(readFileSync(ctx.homelab.configPath, 'utf8')) as { nodes: Record<string, unknown>[] }
+  // Nothing listens on .79: the connection is refused, as for a node that is powered off.
+  config.nodes.push({ ...config.nodes[0], name: 'lab-node-down', host: '127.0.1.79' })
+  const withDownNode = join(dirname(ctx.homelab.configPath), 'homelab-node-down.yaml')
+  writeFileSync(withDownNode, stringify(config), { mode: 0o600 })
+  const run = await runToolProcess('tasks/turbo-pipeline.ts', ['bootstrap', '--config', withDownNode])
+  assert.is(run.code, 1, run.output)
+  assert.match(run.output, /\/\/:preflight-nodes: failed\s+node lab-node-down: SSH with a known host key, sudo works/, run.output)
+  assert.match(run.output, /127\.0\.1\.79/, run.output)
+  assert.match(run.output, /\/\/:preflight-nodes: recap preflight nodes: ok=3 changed=0 failed=1/, run.output)
+  for (const title of ['registry', 'dns', 'localstack']) assert.match(run.output, new RegExp(`recap ${title}: ok=\\d+ changed=0 failed=0`), run.output)
+  // Not started: no line of theirs at all, and the total says so.
+  assert.not.match(run.output, /@homelab\/node-trust:bootstrap: (ok|changed|failed|==)/, run.output)
+  assert.not.match(run.output, /\/\/:verify-all: (ok|changed|failed|==)/, run.output)
+  for (const task of ['@homelab/node-trust#bootstrap', '//#verify-all']) assert.match(run.output, new RegExp(`${task}.*did not finish a run`), run.output)
+  const again = await pipeline(ctx)
+  assert.is(again.code, 0, again.output)
+  assert.equal(changedLines(again.output), [], again.output)
+})
+
+E2e('a filtered bootstrap runs that package and what it depends on, nothing else, and opens no connection to any node', async (ctx) => {
+  const logins = sshLogins(ctx)
+  const run = await pipeline(ctx, '--filter=@homelab/dns')
+  assert.is(run.code, 0, run.output)
+  const tasks = [...new Set(run.output.split('\n').flatMap((l) => /^(\S+:\S+): /.exec(l)?.[1] ?? []))].sort()
+  assert.equal(tasks, ['//:preflight-cluster', '@homelab/dns:bootstrap', '@homelab/registry:bootstrap'], run.output)
+  assert.equal(sshLogins(ctx), logins, 'a run that touches no node logged in to one')
+  // The whole pipeline does log in to every node, once per node.
+  await pipeline(ctx)
+  assert.equal(sshLogins(ctx).map((n, i) => n - logins[i]!), [1, 1, 1])
 })
 
 E2e('a second whole bootstrap while one runs starts nothing and names the run holding the pipeline lock', async (ctx) => {
