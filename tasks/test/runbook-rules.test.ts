@@ -1,6 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseConfig, type KubeObject } from '@homelab/core'
+import { parseConfig, type KubeObject, type TaskIo, type ToolContext } from '@homelab/core'
+import { preflightSteps, type PreflightPart } from '../runbooks/preflight-steps.js'
+import { runPreflightTask } from '../runbooks/preflight-task.js'
 import { removeRegistryTrust } from '../runbooks/remove-registry-trust.js'
 import { configuredReadTimeout, readTimeoutWarning } from '../runbooks/traefik-read-timeout.js'
 import { inScope, isForeign, isOurs } from '../runbooks/owned-objects.js'
@@ -80,3 +82,24 @@ Scope('its namespaces, its CA chain and the LocalRegistryHosting ConfigMap; anot
   assert.not.ok(inScope(at('Namespace', 'other-registry'), config))
 })
 Scope.run()
+
+const Preflight = suite('preflight halves')
+
+Preflight('the nodes half is exactly the SSH checks, the cluster half everything else, and both together are the whole', () => {
+  const config = parseConfig('domain: halves.example\nnodes:\n  - { host: 10.0.0.5, name: n1 }\n  - { host: 10.0.0.6, name: n2 }\n', { sourceName: 'x', baseDir: '/', env: {} })
+  const ctx = { config, acceptNewHostKeys: false, signal: new AbortController().signal } as unknown as ToolContext
+  const names = (part?: PreflightPart) => preflightSteps(ctx, part).map((s) => s.name)
+  assert.equal(names('nodes'), ['node n1: SSH with a known host key, sudo works', 'node n2: SSH with a known host key, sudo works'])
+  assert.ok(names('cluster').every((n) => !n.startsWith('node ')), names('cluster').join('\n'))
+  assert.ok(names('cluster').includes('kubernetes API server reachable'))
+  assert.equal([...names()].sort(), [...names('nodes'), ...names('cluster')].sort())
+})
+
+Preflight('--only with anything but cluster or nodes is a usage error naming both', async () => {
+  let out = ''
+  const io = { argv: ['--only', 'edge'], env: {}, cwd: '/', stdout: { write: (s: string) => void (out += s) }, stderr: { write: (s: string) => void (out += s) }, signal: new AbortController().signal } as unknown as TaskIo
+  assert.is(await runPreflightTask(io), 2)
+  assert.match(out, /--only: expected one of cluster, nodes, got "edge"/)
+})
+
+Preflight.run()
