@@ -29,10 +29,13 @@ export type StartSshNodesOptions = {
 
 const SSHD = '/usr/sbin/sshd'
 const READY_TIMEOUT_MS = 10_000
-// Real K3s paths each node gets its own copy of, through a bind mount inside the node's mount namespace.
+// Real K3s paths each node gets its own copy of, through a bind mount inside the node's mount namespace. And root's
+// home: a node's root logs in to a home of its own, not to this machine's, whose shell start-up (a developer's
+// ~/.bashrc: pyenv, cargo) would run on every command sent to the node and serialise them on its locks.
 const NODE_MOUNTS = [
   { sub: 'etc-rancher', at: '/etc/rancher' },
   { sub: 'var-lib-rancher', at: '/var/lib/rancher' },
+  { sub: 'root-home', at: '/root' },
 ] as const
 
 type NodeFiles = { dir: string; config: string; hostKey: string; authorizedKeys: string; log: string; launchPid: string }
@@ -166,7 +169,7 @@ type SharedKeys = { clientPublicKey: string; sudoUser: LabSudoUser }
 
 /** Folders, host key, config and authorized keys of one node; returns the host key line for known_hosts. */
 async function prepareNode(files: NodeFiles, host: string, keys: SharedKeys): Promise<string> {
-  for (const { sub } of NODE_MOUNTS) mkdirSync(join(files.dir, sub), { recursive: true })
+  for (const { sub, at } of NODE_MOUNTS) mkdirSync(join(files.dir, sub), { recursive: true, mode: at === '/root' ? 0o700 : 0o755 })
   mkdirSync(files.authorizedKeys, { recursive: true })
   const hostKey = await ensureEd25519Key(files.hostKey, `homelab-lab ${host}`)
   writeFileSync(files.config, sshdConfig(files, host), { mode: 0o600 })
