@@ -49,26 +49,27 @@ function accessSteps(ctx: ToolContext): Step[] {
   )
 }
 
+// Each CRD by the group version and kind the tool writes: served at that version is what bootstrap needs.
 const REQUIRED_CRDS = [
-  ['ingressroutes.traefik.io', 'Traefik (K3s installs it; on other clusters install the Traefik Helm chart with its CRDs)'],
-  ['certificates.cert-manager.io', 'cert-manager (helm install cert-manager oci://quay.io/jetstack/charts/cert-manager -n cert-manager --create-namespace --set crds.enabled=true)'],
-  ['clusterissuers.cert-manager.io', 'cert-manager (see above)'],
+  ['ingressroutes.traefik.io', 'traefik.io/v1alpha1', 'IngressRoute', 'Traefik (K3s installs it; on other clusters install the Traefik Helm chart with its CRDs)'],
+  ['certificates.cert-manager.io', 'cert-manager.io/v1', 'Certificate', 'cert-manager (helm install cert-manager oci://quay.io/jetstack/charts/cert-manager -n cert-manager --create-namespace --set crds.enabled=true)'],
+  ['clusterissuers.cert-manager.io', 'cert-manager.io/v1', 'ClusterIssuer', 'cert-manager (see above)'],
 ] as const
 const OPTIONAL_CRDS = [
-  ['servicemonitors.monitoring.coreos.com', 'no ServiceMonitor: the registry metrics are still served on :5001, but no Prometheus operator scrapes them'],
-  ['probes.monitoring.coreos.com', 'no Probe: LocalStack health is not monitored by a Prometheus operator'],
+  ['servicemonitors.monitoring.coreos.com', 'monitoring.coreos.com/v1', 'ServiceMonitor', 'no ServiceMonitor: the registry metrics are still served on :5001, but no Prometheus operator scrapes them'],
+  ['probes.monitoring.coreos.com', 'monitoring.coreos.com/v1', 'Probe', 'no Probe: LocalStack health is not monitored by a Prometheus operator'],
 ] as const
 
 function crdSteps(ctx: ToolContext): Step[] {
-  const crd = (name: string) => ctx.kube().get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name })
+  const missing = (name: string, apiVersion: string, kind: string) => `the API server does not serve ${kind} in ${apiVersion}: CRD ${name} is missing, or lacks that version`
   return [
-    ...REQUIRED_CRDS.map(([name, from]) =>
+    ...REQUIRED_CRDS.map(([name, apiVersion, kind, from]) =>
       checkStep(`CRD ${name} present`, async () => {
-        if (!(await crd(name))) throw new RunbookError(`the API server has no CRD ${name}`, { host: ctx.kube().server, hint: `install ${from}` })
+        if (!(await ctx.kube().serves(apiVersion, kind))) throw new RunbookError(missing(name, apiVersion, kind), { host: ctx.kube().server, hint: `install ${from}` })
       }, [API_STEP])),
-    ...OPTIONAL_CRDS.map(([name, without]) =>
+    ...OPTIONAL_CRDS.map(([name, apiVersion, kind, without]) =>
       checkStep(`CRD ${name} present (optional)`, async (stepCtx) => {
-        if (!(await crd(name))) stepCtx.warn(`the API server has no CRD ${name}: ${without}; install the Prometheus operator to get it`)
+        if (!(await ctx.kube().serves(apiVersion, kind))) stepCtx.warn(`${missing(name, apiVersion, kind)}: ${without}; install the Prometheus operator to get it`)
       }, [API_STEP])),
   ]
 }

@@ -97,4 +97,13 @@ Clients('a kind the group does not have still fails as a missing kind, for every
   }
 })
 
+Clients('serves: what discovery lists is served; a kind the group lacks, or a group the server lacks, is not', async (ctx) => {
+  const kube = new ToolClients().kube({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'tool-clients-test' })
+  assert.ok(await kube.serves('apps/v1', 'Deployment'))
+  assert.ok(await kube.serves('cert-manager.io/v1', 'ClusterIssuer'))
+  assert.not.ok(await kube.serves('apps/v1', 'NoSuchKind'))
+  assert.not.ok(await kube.serves('cert-manager.io/v1alpha0', 'Certificate'))
+  assert.not.ok(await kube.serves('nothing-here.example.com/v1', 'Widget'))
+})
+
 Clients.run()

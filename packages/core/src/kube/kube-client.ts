@@ -21,6 +21,11 @@ export type KubeClient = {
   replace(object: KubeObject): Promise<KubeObject>
   delete(ref: ObjectRef): Promise<boolean>
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>
+  /**
+   * Whether the API server serves this kind at this version (from API discovery, shared with every other call: one
+   * small request per group, where reading a CRD object itself fetches its whole schema).
+   */
+  serves(apiVersion: string, kind: string): Promise<boolean>
   /** The raw client-node config, for APIs this client does not wrap (exec, CRD discovery). */
   readonly config: KubeConfig
 }
@@ -81,6 +86,13 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         throw fail('delete', ref, error)
       }
     },
+    async serves(apiVersion, kind) {
+      try {
+        return await onceMoreOnStaleConnection(() => api.serves(apiVersion, kind))
+      } catch (error) {
+        throw fail('discover', { apiVersion, kind, name: '(discovery)' }, error)
+      }
+    },
     async list(apiVersion, kind, listOptions = {}) {
       const ref = { apiVersion, kind, name: '*', ...(listOptions.namespace ? { namespace: listOptions.namespace } : {}) }
       try {
@@ -100,6 +112,16 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
  */
 class SharedDiscoveryObjectApi extends KubernetesObjectApi {
   readonly #fetching = new Map<string, Promise<unknown>>()
+
+  /** Whether discovery lists this kind in this group version; a group the server does not have is a no. */
+  async serves(apiVersion: string, kind: string): Promise<boolean> {
+    try {
+      return (await this.resource(apiVersion, kind)) !== undefined
+    } catch (error) {
+      if (isMissingKind(error)) return false
+      throw error
+    }
+  }
 
   /** What KubernetesObjectApi.makeApiClient does, for this class. */
   static makeFor(config: KubeConfig): SharedDiscoveryObjectApi {
