@@ -1,7 +1,8 @@
-import { Secret, ToolClients } from '@homelab/core'
+import { redact, Secret, ToolClients } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { hashPassword, parseHtpasswd, renderHtpasswd, runHtpasswdMatcher } from '../src/index.js'
+import { hashPassword, htpasswdLineMatches, parseHtpasswd, renderHtpasswd, runHtpasswdMatcher } from '../src/index.js'
+import { verifiedLines, vouchedMatcher } from '../src/verified-htpasswd-lines.js'
 import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
 const Htpasswd = suite('htpasswd')
@@ -74,6 +75,34 @@ Htpasswd('a run checks each stored line against its password once, however many 
   const counting: typeof matches = (l, p) => (asked++, matches(l, p))
   assert.is(await renderHtpasswd([user('admin', 'run-pw')], `${line}\n`, { cost: COST, matches: counting }), `${line}\n`)
   assert.is(asked, 1)
+})
+
+Htpasswd('lines the credentials Secret vouches for are kept without a bcrypt; any other line is checked', async () => {
+  const users = [user('admin', 'vouched-a'), user('ci', 'vouched-c')]
+  const text = await renderHtpasswd(users, undefined, { cost: COST })
+  const annotation = verifiedLines(users, text)
+  const digests = Object.values(JSON.parse(annotation) as Record<string, string>)
+  assert.equal(Object.keys(JSON.parse(annotation) as object), ['admin', 'ci'])
+  assert.ok(digests.every((d) => /^[0-9a-f]{64}$/.test(d)))
+  for (const digest of digests) assert.not.ok(redact(`diff: ${annotation}`).includes(digest), 'a digest of a password reached output unmasked')
+  const asked: string[] = []
+  const fallback = async (line: string, password: Secret) => (asked.push(line.split(':')[0]!), htpasswdLineMatches(line, password))
+  // Same passwords, same lines: no bcrypt at all, and the same bytes.
+  assert.is(await renderHtpasswd(users, text, { cost: COST, matches: vouchedMatcher(annotation, fallback) }), text)
+  assert.equal(asked, [])
+  // A new password for ci: its old line is checked the slow way (and fails), admin's is still vouched for.
+  const rotated = [user('admin', 'vouched-a'), user('ci', 'new-c')]
+  const next = await renderHtpasswd(rotated, text, { cost: COST, matches: vouchedMatcher(annotation, fallback) })
+  assert.equal(asked, ['ci'])
+  assert.ok(apacheVerifies(next, 'ci', 'new-c'))
+  // A line edited by hand, or an annotation that is not ours to read, vouches for nothing.
+  asked.length = 0
+  const edited = text.replace(/^admin:.*$/m, (await renderHtpasswd([user('admin', 'vouched-a')], undefined, { cost: COST })).trimEnd())
+  await renderHtpasswd(users, edited, { cost: COST, matches: vouchedMatcher(annotation, fallback) })
+  assert.equal(asked, ['admin'])
+  asked.length = 0
+  await renderHtpasswd(users, text, { cost: COST, matches: vouchedMatcher('not json', fallback) })
+  assert.equal(asked, ['admin', 'ci'])
 })
 
 Htpasswd.run()

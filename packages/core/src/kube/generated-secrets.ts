@@ -16,6 +16,8 @@ export type ResolvedSecrets = {
   object: KubeObject
   /** Keys that had no value anywhere and were generated now. */
   generated: string[]
+  /** The Secret as the cluster keeps it now (undefined: none yet), for what else a caller keeps on it. */
+  stored: KubeObject | undefined
 }
 
 /**
@@ -49,5 +51,5 @@ export async function resolveSecretValues(
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v.reveal(), 'utf8').toString('base64')])),
   }
-  return { values, object, generated }
+  return { values, object, generated, stored }
 }
