@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util'
 import { COMMON_FLAGS, createReporter, nodeSshTargets, openToolContext, type ToolClients, type ToolContext } from '@homelab/core'
-import { checkStoredHtpasswd } from '@homelab/registry'
 import type { GraphTask } from './task-graph.js'
 
 /**
@@ -20,19 +19,13 @@ export function openPipelineContext(toolArgs: readonly string[], env: Record<str
 
 /** Tasks that talk to the nodes over SSH. */
 const NODE_TASK = /^(\/\/#preflight-nodes|@homelab\/node-trust#.*)$/
-/** Tasks that check the stored htpasswd lines against the passwords. */
-const HTPASSWD_TASK = /^@homelab\/registry#(bootstrap|plan)$/
 
 /**
- * Work the graph's tasks will wait on, started as soon as the graph is known so it runs while preflight waits on the
- * nodes instead of after: the SSH handshakes with every node, and the bcrypt checks of the stored htpasswd lines.
- * Both only read and are shared with the tasks (the same pool, the same per-run answers); whatever fails here is
- * reported by the task that asks for it, as without this.
+ * The SSH handshakes with every node, started as soon as the graph shows a task that needs them, so they run while
+ * the pipeline takes its lock and preflight checks the cluster. They go through the pool the tasks share; a handshake
+ * that fails is reported by the step that asks for that node, as without this.
  */
-export function startSharedWork(ctx: ToolContext | undefined, graph: readonly GraphTask[]): void {
-  if (!ctx) return
-  if (graph.some((t) => NODE_TASK.test(t.taskId))) {
-    for (const target of nodeSshTargets(ctx.config, ctx.acceptNewHostKeys)) ctx.ssh.session(target).catch(() => undefined)
-  }
-  if (graph.some((t) => HTPASSWD_TASK.test(t.taskId))) checkStoredHtpasswd(ctx).catch(() => undefined)
+export function openNodeConnections(ctx: ToolContext | undefined, graph: readonly GraphTask[]): void {
+  if (!ctx || !graph.some((t) => NODE_TASK.test(t.taskId))) return
+  for (const target of nodeSshTargets(ctx.config, ctx.acceptNewHostKeys)) ctx.ssh.session(target).catch(() => undefined)
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createReporter, EXIT, ToolClients, type TaskIo } from '@homelab/core'
 import { isFiltered, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
-import { openPipelineContext, startSharedWork } from './pipeline-context.js'
+import { openNodeConnections, openPipelineContext } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
@@ -33,10 +33,10 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
   const graph = args.separateProcesses ? undefined : resolveGraph()
   graph?.catch(() => undefined)
   // One set of connections and one config for the lock and every task run here: one TLS handshake per server, one
-  // SSH connection per node; what the tasks will wait on starts as soon as the graph is known.
+  // SSH connection per node, opened as soon as the graph shows a task that needs them.
   const clients = new ToolClients()
   const ctx = openPipelineContext(toolArgs, env, io.cwd, io.signal, clients)
-  graph?.then((tasks) => startSharedWork(ctx, tasks), () => undefined)
+  graph?.then((tasks) => openNodeConnections(ctx, tasks), () => undefined)
   let code: number
   try {
     const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(ctx) : {}

@@ -12,7 +12,6 @@ export class ToolClients {
   readonly ssh = new SshPool()
   readonly #kube = new Map<string, KubeClient>()
   readonly #configs = new WeakMap<Env, Map<string, HomelabConfig>>()
-  readonly #shared = new Map<string, unknown>()
 
   kube(options: KubeClientOptions): KubeClient {
     const key = JSON.stringify([options.kubeconfigPath ?? '', options.context ?? '', options.fieldManager])
@@ -33,15 +32,6 @@ export class ToolClients {
     let config = byFile.get(key)
     if (!config) byFile.set(key, (config = loadConfig(options)))
     return config
-  }
-
-  /**
-   * A value worked out once for every task sharing these clients. Only for answers that do not go stale within a
-   * run, such as whether a stored bcrypt hash matches a password; `make`'s promise is kept, a rejection included.
-   */
-  shared<T>(key: string, make: () => T): T {
-    if (!this.#shared.has(key)) this.#shared.set(key, make())
-    return this.#shared.get(key) as T
   }
 
   close(): Promise<void> {

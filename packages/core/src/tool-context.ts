@@ -21,8 +21,6 @@ export type ToolContext = {
   kube(): KubeClient
   /** One SSH connection per node, shared by every step of the run. */
   readonly ssh: SshPool
-  /** A value worked out once per run (per pipeline, when tasks share clients); see ToolClients.shared. */
-  shared<T>(key: string, make: () => T): T
   close(): Promise<void>
 }
 
@@ -67,7 +65,6 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
       })
     },
     ssh: clients.ssh,
-    shared: (key, make) => clients.shared(key, make),
     close: () => (options.clients ? Promise.resolve() : clients.close()),
   }
 }

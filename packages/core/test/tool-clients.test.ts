@@ -1,5 +1,5 @@
-// ToolClients, what the tasks of one pipeline share: the config read once, values worked out once, and a Kubernetes
-// client that asks the API server for an API group's resources once however many calls start together.
+// ToolClients, what the tasks of one pipeline share: the config read once, and a Kubernetes client that asks the API
+// server for an API group's resources once however many calls start together.
 import dc from 'node:diagnostics_channel'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import type { ClientRequest } from 'node:http'
@@ -56,19 +56,6 @@ Clients('a config that fails is not kept: every task reports the error itself', 
       assert.match((error as Error).message, /domain/)
     }
   }
-})
-
-Clients('a shared value is made once, its promise (a rejection too) handed to every later asker', async () => {
-  const clients = new ToolClients()
-  let made = 0
-  const make = async () => (++made, 'answer')
-  const [a, b] = [clients.shared('key', make), clients.shared('key', make)]
-  assert.is(a, b)
-  assert.is(await a, 'answer')
-  assert.is(made, 1)
-  const failing = clients.shared('bad', () => Promise.reject(new Error('once')))
-  failing.catch(() => undefined)
-  assert.is(clients.shared('bad', () => Promise.resolve('again')), failing)
 })
 
 Clients('twenty reads of one API group started together make one discovery request, not twenty', async (ctx) => {

@@ -49,7 +49,7 @@ export async function htpasswdLineMatches(line: string, password: Secret): Promi
 export type RenderHtpasswdOptions = {
   /** bcrypt cost of new lines; the tests lower it. */
   cost?: number
-  /** How a kept line is checked (a run shares one, so a line checked early is not checked again). */
+  /** How a kept line is checked (default: a bcrypt; the credentials Secret can vouch for lines it has seen). */
   matches?: LineMatcher
 }
 

@@ -8,7 +8,7 @@ export { renderServiceMonitor, renderLocalRegistryHosting } from './render-monit
 export { validateObject, sortKeys } from './validate-object.js'
 export { readManifest, MANIFEST_DIR, MANIFEST_FILES, type ManifestFile } from './manifest-files.js'
 export { renderHtpasswd, parseHtpasswd, hashPassword, htpasswdLineMatches, toApacheBcrypt, BCRYPT_COST, type HtpasswdUser, type LineMatcher } from './htpasswd.js'
-export { checkStoredHtpasswd, resolveRegistryCredentials, runHtpasswdMatcher, storedSecretValue, type RegistryCredentials, type CredentialOptions } from './registry-credentials.js'
+export { resolveRegistryCredentials, storedSecretValue, type RegistryCredentials, type CredentialOptions } from './registry-credentials.js'
 export { pvcStep, pvcMismatch } from './pvc-step.js'
 export { waitStep, certificateReadiness, deploymentReadiness, type Readiness, type WaitStepOptions } from './readiness-steps.js'
 export { REGISTRY_NAMES, REGISTRY_CONFIG_PATH, PORTS, CONFIG_CHECKSUM_ANNOTATION, PART_OF, appLabels, clusterRegistryHost, type AppName } from './registry-names.js'

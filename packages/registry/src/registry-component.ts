@@ -1,5 +1,5 @@
 import type { Component, ToolContext } from '@homelab/core'
-import { resolveRegistryCredentials, runHtpasswdMatcher } from './registry-credentials.js'
+import { resolveRegistryCredentials } from './registry-credentials.js'
 import { registrySteps } from './registry-steps.js'
 import { registryVerifySteps } from './registry-verify.js'
 import { renderRegistryObjects } from './render-registry-objects.js'
@@ -8,7 +8,7 @@ import { renderRegistryObjects } from './render-registry-objects.js'
 export async function registryBootstrapSteps(ctx: ToolContext) {
   const kube = ctx.kube()
   const objects = renderRegistryObjects(ctx.config)
-  const credentials = await resolveRegistryCredentials(kube, ctx.config.registry, { matches: runHtpasswdMatcher(ctx) })
+  const credentials = await resolveRegistryCredentials(kube, ctx.config.registry)
   return registrySteps(kube, objects, credentials, { force: ctx.forceConflicts, timeouts: ctx.config.timeouts, caNamespace: ctx.config.tls.ca.namespace })
 }
 

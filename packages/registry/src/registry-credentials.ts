@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto'
-import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObject, type Secret, type ToolContext } from '@homelab/core'
-import { htpasswdLineMatches, renderHtpasswd, type LineMatcher } from './htpasswd.js'
+import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObject, type Secret } from '@homelab/core'
+import { htpasswdLineMatches, renderHtpasswd } from './htpasswd.js'
 import { finishObject } from './object-edits.js'
 import { verifiedLines, VERIFIED_LINES_ANNOTATION, vouchedMatcher } from './verified-htpasswd-lines.js'
 import { appLabels, REGISTRY_NAMES } from './registry-names.js'
@@ -21,8 +20,6 @@ export type RegistryCredentials = {
 export type CredentialOptions = {
   /** New passwords by user name (users add/rotate); they win over config and the stored value. */
   passwordOverrides?: Readonly<Record<string, Secret>>
-  /** How a stored htpasswd line is checked against its password (default: a bcrypt each time). */
-  matches?: LineMatcher
 }
 
 /**
@@ -46,7 +43,7 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
   ])
   const passwords = registry.users.map((u) => ({ name: u.name, password: credentials.values[u.name]! }))
   const vouched = credentials.stored?.metadata.annotations?.[VERIFIED_LINES_ANNOTATION]
-  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, { matches: vouchedMatcher(vouched, options.matches ?? htpasswdLineMatches) })
+  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, { matches: vouchedMatcher(vouched, htpasswdLineMatches) })
   const credentialsSecret = { ...credentials.object, metadata: { ...credentials.object.metadata, annotations: { [VERIFIED_LINES_ANNOTATION]: verifiedLines(passwords, htpasswd) } } }
   return {
     passwords,
@@ -72,20 +69,4 @@ export async function storedSecretValue(kube: KubeClient, ref: { name: string; n
   const stored = await kube.get({ apiVersion: 'v1', kind: 'Secret', ...ref })
   const value = (stored?.['data'] as Record<string, string> | undefined)?.[key]
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8')
-}
-
-/**
- * The run's bcrypt check of a stored htpasswd line: once per line and password however many tasks ask (the password
- * enters the key as a SHA-256, so the run keeps no second copy of it).
- */
-export function runHtpasswdMatcher(ctx: Pick<ToolContext, 'shared'>): LineMatcher {
-  return (line, password) => ctx.shared(`htpasswd ${line} ${createHash('sha256').update(password.reveal()).digest('hex')}`, () => htpasswdLineMatches(line, password))
-}
-
-/**
- * Read-only. Checks the stored htpasswd lines against the passwords now, for a bootstrap of this run to find the
- * answers ready: the pipeline does it while preflight waits on the nodes, since a check costs a whole bcrypt.
- */
-export async function checkStoredHtpasswd(ctx: ToolContext): Promise<void> {
-  await resolveRegistryCredentials(ctx.kube(), ctx.config.registry, { matches: runHtpasswdMatcher(ctx) })
 }

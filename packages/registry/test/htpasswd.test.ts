@@ -1,7 +1,7 @@
-import { redact, Secret, ToolClients } from '@homelab/core'
+import { redact, Secret } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { hashPassword, htpasswdLineMatches, parseHtpasswd, renderHtpasswd, runHtpasswdMatcher } from '../src/index.js'
+import { hashPassword, htpasswdLineMatches, parseHtpasswd, renderHtpasswd } from '../src/index.js'
 import { verifiedLines, vouchedMatcher } from '../src/verified-htpasswd-lines.js'
 import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
@@ -60,21 +60,6 @@ Htpasswd('parse keeps each user\'s first line exactly and ignores blank or malfo
 
 Htpasswd('hashes use the $2y$ prefix Apache writes', async () => {
   assert.match(await hashPassword(new Secret('x-pw'), COST), /^\$2y\$04\$/)
-})
-
-Htpasswd('a run checks each stored line against its password once, however many tasks ask; a wrong password is no match', async () => {
-  const clients = new ToolClients()
-  const matches = runHtpasswdMatcher(clients)
-  const line = (await renderHtpasswd([user('admin', 'run-pw')], undefined, { cost: COST })).trimEnd()
-  const [first, again] = [matches(line, new Secret('run-pw')), matches(line, new Secret('run-pw'))]
-  assert.is(again, first, 'the second ask ran its own bcrypt')
-  assert.ok(await first)
-  assert.not.ok(await matches(line, new Secret('other-pw')))
-  // Rendering with the run's matcher keeps the line without checking it again.
-  let asked = 0
-  const counting: typeof matches = (l, p) => (asked++, matches(l, p))
-  assert.is(await renderHtpasswd([user('admin', 'run-pw')], `${line}\n`, { cost: COST, matches: counting }), `${line}\n`)
-  assert.is(asked, 1)
 })
 
 Htpasswd('lines the credentials Secret vouches for are kept without a bcrypt; any other line is checked', async () => {
