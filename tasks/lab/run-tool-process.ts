@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline'
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..')
 
-export type ToolProcess = { code: number; output: string; ms: number }
+/** `output`: stdout and stderr interleaved as they came; `stdout`: stdout alone (under --json, the events). */
+export type ToolProcess = { code: number; output: string; stdout: string; ms: number }
 
 /**
  * Runs a task script of this repo as its own process, the way `pnpm <script>` would (scripts/run-task.mjs: the cached
@@ -20,15 +21,19 @@ export function runToolProcess(script: string, args: readonly string[], options:
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
+  let stdout = ''
   const collect = (line: string) => {
     output += `${line}\n`
     options.onLine?.(line)
   }
-  createInterface({ input: child.stdout }).on('line', collect)
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    stdout += `${line}\n`
+    collect(line)
+  })
   createInterface({ input: child.stderr }).on('line', collect)
   return new Promise((resolve, reject) => {
     child.once('error', reject)
-    child.once('close', (code) => resolve({ code: code ?? 1, output, ms: Math.round(performance.now() - started) }))
+    child.once('close', (code) => resolve({ code: code ?? 1, output, stdout, ms: Math.round(performance.now() - started) }))
   })
 }
 

@@ -93,6 +93,16 @@ E2e('--separate-processes (turbo runs each task as its own process) runs the sam
   assert.is(steps(separate), steps(inProcess))
 })
 
+E2e('under --json stdout is events only, each tagged with the task that sent it, ending with the total', async (ctx) => {
+  const run = await runToolProcess('tasks/turbo-pipeline.ts', ['bootstrap', '--json', ...ctx.config])
+  assert.is(run.code, 0, run.output)
+  const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; task?: string; title?: string; changed?: number })
+  const tasks = new Set(events.flatMap((e) => (e.task ? [e.task] : [])))
+  assert.equal([...tasks].sort(), ['//#preflight-cluster', '//#preflight-nodes', '//#verify-all', '@homelab/dns#bootstrap', '@homelab/localstack#bootstrap', '@homelab/node-trust#bootstrap', '@homelab/registry#bootstrap'])
+  assert.ok(events.slice(0, -1).every((e) => e.task), 'an event without its task')
+  assert.equal({ event: events.at(-1)!.event, title: events.at(-1)!.title, changed: events.at(-1)!.changed }, { event: 'recap', title: 'total', changed: 0 })
+})
+
 /** Connections each lab node's sshd accepted so far (its log): what a run that must not touch nodes must not move. */
 const sshLogins = (ctx: Ctx) => ctx.homelab.nodes.nodes.map((n) => (readFileSync(join(n.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length)
 
