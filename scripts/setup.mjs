@@ -3,7 +3,8 @@
 // own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -25,11 +26,43 @@ function pnpmOnPath() {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
+/** The file the `pnpm` on PATH runs, with links resolved; undefined when there is none. */
+function pnpmLauncher() {
+  const r = spawnSync('sh', ['-c', 'command -v pnpm'], { encoding: 'utf8' })
+  try {
+    return r.status === 0 ? realpathSync(r.stdout.trim()) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function resolvesFrom(file, name) {
+  try {
+    createRequire(file).resolve(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
 // Corepack cannot verify pnpm's signatures against this machine's registry, so pnpm comes from npm, pinned.
 const have = pnpmOnPath()
 if (have !== pnpmVersion) {
   log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
   run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
+}
+
+// pnpm's launcher loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its own):
+// pnpm then compiles less of its 8 MB bundle on every start, about 0.08 s off every pnpm command here. npm's
+// global folder is on the launcher's module path, so that is where it goes, when pnpm itself was installed there.
+const COMPILE_CACHE = 'v8-compile-cache@2.4.0'
+const launcher = pnpmLauncher()
+if (Number(process.versions.node.split('.')[0]) < 22 && launcher && !resolvesFrom(launcher, 'v8-compile-cache')) {
+  const globalRoot = spawnSync('npm', ['root', '--global'], { encoding: 'utf8' }).stdout?.trim()
+  if (globalRoot && launcher.startsWith(`${globalRoot}/`)) {
+    log(`installing ${COMPILE_CACHE} next to pnpm, which loads it to start faster on Node ${process.versions.node}`)
+    run('npm', ['install', '--global', '--no-fund', '--no-audit', COMPILE_CACHE])
+  }
 }
 
 const marker = join(root, 'node_modules', '.modules.yaml')
