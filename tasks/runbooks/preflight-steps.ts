@@ -109,8 +109,8 @@ function piholeSteps(ctx: ToolContext): Step[] {
   const timeoutMs = ctx.config.timeouts.http.milliseconds
   const retries = retryPolicyFromConfig(ctx.config.retries)
   return ctx.config.dns.piholes.map((pihole, index) => {
-    const connector = piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal })
-    // A session is a login; withSession always logs out again, so preflight uses no API seat afterwards.
+    const connector = piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal, shared: ctx.shared })
+    // The login is the run's: the tasks after preflight work in it, and the run logs out when it ends.
     return checkStep(`Pi-hole ${connector.label} reachable, password accepted`, async (stepCtx) => {
       const entries = await connector.withSession((session) => session.list())
       stepCtx.progress(`${entries.length} local DNS record(s)`)

@@ -37,7 +37,7 @@ function dnsSteps(ctx: ToolContext): Step<any, any, any>[] {
   const retries = retryPolicyFromConfig(ctx.config.retries)
   // Wanting nothing and pruning removes exactly the records the ownership list names; foreign records are never touched.
   return ctx.config.dns.piholes.map((pihole, index) =>
-    dnsRecordsStep({ pihole: piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal }), ownership, wanted: () => [], adopt: false, prune: true }))
+    dnsRecordsStep({ pihole: piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal, shared: ctx.shared }), ownership, wanted: () => [], adopt: false, prune: true }))
 }
 
 function nodeSteps(ctx: ToolContext): Step<any, any, any>[] {

@@ -56,9 +56,14 @@ E2e('pnpm turbo bootstrap converges everything, verify included, with records on
 
 E2e('a second bootstrap reports changed=0 and moves no resourceVersion, DNS record, node file or restart', async (ctx) => {
   ctx.before = await footprint(ctx.homelab)
+  const logins = () => ctx.homelab.piholes.map((p) => p.requests.count('POST', '/api/auth'))
+  const loginsBefore = logins()
   const run = await pipeline(ctx)
   const after = await footprint(ctx.homelab)
   assert.is(run.code, 0, run.output)
+  // One login per Pi-hole for the whole pipeline: preflight's, which dns then works in; the run logs out as it ends.
+  assert.equal(logins().map((n, i) => n - loginsBefore[i]!), ctx.homelab.piholes.map(() => 1))
+  assert.equal(ctx.homelab.piholes.map((p) => p.sessions.open), ctx.homelab.piholes.map(() => 0))
   assert.equal(changedLines(run.output), [], run.output)
   assert.equal(movedObjects(ctx.before, after), [])
   assert.equal(after.piholeWrites, ctx.before.piholeWrites)

@@ -34,7 +34,7 @@ export { createTargetDispatcher, pinnedLookup, type TlsTargetOptions } from './h
 export { DEFAULT_RETRIES, isIdempotent, backoffDelayMs, retryAfterMs, retryPolicyFromConfig, type RetryPolicy } from './http/http-retry-policy.js'
 export { bodyExcerpt, displayUrl, statusText } from './http/http-failure-text.js'
 export { openToolContext, type ToolContext, type ToolFlags } from './tool-context.js'
-export { ToolClients } from './tool-clients.js'
+export { ToolClients, type Shared } from './tool-clients.js'
 export { type Component } from './component.js'
 export { runComponents, runComponentTask, type ComponentVerb } from './run-component.js'
 export { toolNamespace } from './tool-namespace.js'

@@ -3,7 +3,7 @@ import type { HomelabConfig } from './config/config-schema.js'
 import type { KubeClient } from './kube/kube-client.js'
 import type { Reporter } from './reporter.js'
 import type { SshPool } from './ssh/ssh-pool.js'
-import { ToolClients } from './tool-clients.js'
+import { ToolClients, type Shared } from './tool-clients.js'
 
 /** What every component's steps are built from: the validated config, clients made from it, and the run's flags. */
 export type ToolContext = {
@@ -21,6 +21,8 @@ export type ToolContext = {
   kube(): KubeClient
   /** One SSH connection per node, shared by every step of the run. */
   readonly ssh: SshPool
+  /** Opened once for every task sharing this run's connections (a Pi-hole login), and closed with them. */
+  readonly shared: Shared
   close(): Promise<void>
 }
 
@@ -65,6 +67,7 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
       })
     },
     ssh: clients.ssh,
+    shared: clients.shared,
     close: () => (options.clients ? Promise.resolve() : clients.close()),
   }
 }

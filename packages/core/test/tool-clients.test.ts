@@ -30,6 +30,24 @@ const configFile = (text: string) => {
   return path
 }
 
+Clients('a shared value opens once for every caller, a failed open is not kept, and close() closes each one, failures and all', async () => {
+  const clients = new ToolClients()
+  const key = {}
+  let opens = 0
+  const closed: string[] = []
+  const open = async () => `value ${++opens}`
+  const [a, b] = await Promise.all([clients.shared.get(key, open, async (v) => void closed.push(v)), clients.shared.get(key, open, async (v) => void closed.push(v))])
+  assert.equal([a, b, opens], ['value 1', 'value 1', 1])
+  const failing = {}
+  await clients.shared.get(failing, () => Promise.reject(new Error('refused')), async () => undefined).then(() => assert.unreachable('opened'), (e: Error) => assert.is(e.message, 'refused'))
+  assert.is(await clients.shared.get(failing, async () => 'second try', async () => Promise.reject(new Error('cannot close'))), 'second try')
+  await clients.shared.discard(key)
+  assert.equal(closed, ['value 1'])
+  assert.is(await clients.shared.get(key, open, async (v) => void closed.push(v)), 'value 2', 'a discarded value was handed out again')
+  await clients.close()
+  assert.equal(closed, ['value 1', 'value 2'])
+})
+
 Clients('the config is read and validated once per file and environment, and is the same object for every task', () => {
   const clients = new ToolClients()
   const env = {}

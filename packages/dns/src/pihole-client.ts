@@ -1,3 +1,4 @@
+import { PiholeError } from './errors/pihole-error.js'
 import type { DnsRecord, PiholeEntry } from './dns-record.js'
 
 /** What every Pi-hole adapter (v6 REST, v5 api.php) offers, so steps and plans do not care which one they talk to. */
@@ -7,8 +8,8 @@ export type PiholeClient = {
   /** `dns.piholes[i]`, for messages that point at the config. */
   readonly configKey: string
   readonly version: 'v6' | 'v5'
-  /** Opens a session, runs `work`, and always closes the session again: Pi-hole has few API seats. */
-  session<T>(work: (session: PiholeSession) => Promise<T>): Promise<T>
+  /** Logs in (v6; v5 has no sessions). Whoever opens a session ends it: Pi-hole has few API seats. */
+  open(): Promise<OpenSession>
   close(): Promise<void>
 }
 
@@ -20,4 +21,30 @@ export type PiholeSession = {
   remove(entry: PiholeEntry): Promise<'removed' | 'absent'>
   /** After a batch: makes stored-but-not-yet-served changes live (v6 CNAMEs written with `restart=false`). */
   applyPending(): Promise<void>
+}
+
+export type OpenSession = {
+  readonly session: PiholeSession
+  /** Logs out; a session already gone (expired, or lost in a restart) counts as ended. */
+  end(): Promise<void>
+}
+
+/** Opens a session, runs `work`, and always ends the session again, whatever happens in between. */
+export async function withOpenSession<T>(url: string, open: OpenSession, work: (session: PiholeSession) => Promise<T>): Promise<T> {
+  let result: T
+  try {
+    result = await work(open.session)
+  } catch (error) {
+    await open.end().catch((logoutError: unknown) => {
+      throw logoutFailed(url, error, logoutError)
+    })
+    throw error
+  }
+  await open.end()
+  return result
+}
+
+/** The error of work that failed in a session whose logout then failed as well: it says both. */
+export function logoutFailed(url: string, error: unknown, logoutError: unknown): PiholeError {
+  return new PiholeError(`${(error as Error).message}; logging out failed as well: ${(logoutError as Error).message}`, { url, cause: error })
 }

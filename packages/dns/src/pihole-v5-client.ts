@@ -40,7 +40,7 @@ export function piholeV5Client(options: PiholeV5Options): PiholeClient {
     // api.php restarts DNS itself after every change.
     applyPending: async () => undefined,
   }
-  return { url: options.url, configKey: options.configKey, version: 'v5', session: (work) => work(session), close: () => options.http.close() }
+  return { url: options.url, configKey: options.configKey, version: 'v5', open: async () => ({ session, end: async () => undefined }), close: () => options.http.close() }
 }
 
 const entry = (record: DnsRecord, stored: string): PiholeEntry => ({ record, stored, shared: false })

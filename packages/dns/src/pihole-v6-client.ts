@@ -14,25 +14,15 @@ export type PiholeV6Options = PiholeTarget & {
 
 type AuthReply = { session?: { valid?: boolean; sid?: string | null; message?: string | null }; error?: { key?: string } }
 
-/** Pi-hole v6's REST API (FTL ≥ 6.0). Every session it opens is closed again, whatever happens in between. */
+/** Pi-hole v6's REST API (FTL ≥ 6.0). A session is a login: `open()` logs in, `end()` logs out. */
 export function piholeV6Client(options: PiholeV6Options): PiholeClient {
   return {
     url: options.url,
     configKey: options.configKey,
     version: 'v6',
-    async session(work) {
+    async open() {
       const sid = await login(options)
-      let result: Awaited<ReturnType<typeof work>>
-      try {
-        result = await work(sessionApi(options, sid))
-      } catch (error) {
-        await logout(options, sid).catch((logoutError: unknown) => {
-          throw new PiholeError(`${(error as Error).message}; logging out failed as well: ${(logoutError as Error).message}`, { url: options.url, cause: error })
-        })
-        throw error
-      }
-      await logout(options, sid)
-      return result
+      return { session: sessionApi(options, sid), end: () => logout(options, sid) }
     },
     close: () => options.http.close(),
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseConfig } from '@homelab/core'
+import { parseConfig, ToolClients } from '@homelab/core'
 import { startPihole, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -27,8 +27,11 @@ Errors.after(async (ctx) => {
 
 /** A connector built from a real homelab.yaml parse, as the tasks build it. */
 function connector(pihole: Record<string, unknown>, timeoutMs = 2000): PiholeConnector {
-  const config = parseConfig(JSON.stringify({ dns: { piholes: [pihole] }, nodes: [] }), { sourceName: 'homelab.yaml', baseDir: tmpdir(), env: {} })
-  return piholeConnector({ pihole: config.dns.piholes[0]!, index: 0, timeoutMs, retries: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 } })
+  return piholeConnector({ pihole: piholeConfig(pihole), index: 0, timeoutMs, retries: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 } })
+}
+
+function piholeConfig(pihole: Record<string, unknown>) {
+  return parseConfig(JSON.stringify({ dns: { piholes: [pihole] }, nodes: [] }), { sourceName: 'homelab.yaml', baseDir: tmpdir(), env: {} }).dns.piholes[0]!
 }
 
 async function failure(work: () => Promise<unknown>): Promise<PiholeError> {
@@ -93,6 +96,42 @@ Errors('a 500 names the request and status after the retries; the session is clo
   } finally {
     await locked.setFault(undefined)
   }
+})
+
+Errors('the tasks of one run share one login per Pi-hole; the run logs out when it closes its connections', async ({ locked }) => {
+  await nextSecond()
+  const clients = new ToolClients()
+  const pihole = piholeConfig({ url: locked.url, password: PASSWORD })
+  // Two tasks (preflight, then sync) each build their own connector from the run's one config.
+  const [preflight, sync] = [0, 1].map(() => piholeConnector({ pihole, index: 0, timeoutMs: 2000, retries: { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 }, shared: clients.shared }))
+  locked.requests.reset()
+  const opened = locked.sessions.opened
+  await list(preflight!)
+  await Promise.all([list(sync!), list(sync!)])
+  assert.is(locked.requests.count('POST', '/api/auth'), 1, locked.requests.summary().join('\n'))
+  assert.is(locked.sessions.open, 1)
+  await clients.close()
+  assert.is(locked.sessions.open, 0)
+  assert.is(locked.sessions.opened - opened, 1)
+})
+
+Errors('a shared login that saw an error is ended at once, and the next step logs in anew', async ({ locked }) => {
+  await nextSecond()
+  const clients = new ToolClients()
+  const c = piholeConnector({ pihole: piholeConfig({ url: locked.url, password: PASSWORD }), index: 0, timeoutMs: 2000, retries: { attempts: 1, baseDelayMs: 20, maxDelayMs: 50 }, shared: clients.shared })
+  locked.requests.reset()
+  await locked.setFault({ kind: 'status', status: 500, match: { method: 'GET', pathPrefix: '/api/config' } })
+  try {
+    await failure(() => list(c))
+  } finally {
+    await locked.setFault(undefined)
+  }
+  assert.is(locked.sessions.open, 0)
+  assert.ok(Array.isArray(await list(c)))
+  assert.is(locked.requests.count('POST', '/api/auth'), 2)
+  assert.is(locked.sessions.open, 1)
+  await clients.close()
+  assert.is(locked.sessions.open, 0)
 })
 
 const NOT_A_PIHOLE = /; expected JSON from the Pi-hole v6 API at (\S+); check that dns\.piholes\[0\]\.url points at Pi-hole v6's web server, not a proxy or a login page; if it runs Pi-hole v5, set dns\.piholes\[0\]\.version: v5$/
