@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { createReporter, EXIT, ToolClients, type TaskIo } from '@homelab/core'
+import { createReporter, EXIT, ToolClients, UNDER_PIPELINE_LOCK_ENV, type TaskIo } from '@homelab/core'
 import { isFiltered, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
 import { openNodeConnections, openPipelineContext } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
@@ -25,11 +25,11 @@ type Pipeline = Extract<PipelineArgs, { kind: 'pipeline' }>
  */
 export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<number> {
   const { env, toolArgs } = pipelineEnvironment(args, io.cwd, io.env, existsSync)
-  const turboEnv = { ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' }
+  const turboEnv = () => ({ ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' })
   const output = pipelineOutput(args.json, io)
   // turbo resolves the graph (or the cache answers) while the lock is taken: neither needs the other.
   const turboArgv = turboRunArgv({ ...args, toolArgs: [] })
-  const resolveGraph = () => cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv }) })
+  const resolveGraph = () => cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv() }) })
   const graph = args.separateProcesses ? undefined : resolveGraph()
   graph?.catch(() => undefined)
   // One set of connections and one config for the lock and every task run here: one TLS handshake per server, one
@@ -44,9 +44,12 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
       createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
       return EXIT.failed
     }
+    // The tasks converge under this lock: their components take none of their own. (The same env object every task
+    // is handed, in this process or turbo's, so the config read once for it stays the one they share.)
+    if (lock) env[UNDER_PIPELINE_LOCK_ENV] = lock.holder
     try {
       code = !graph
-        ? await runTurboProcesses({ ...args, toolArgs }, await rootTasksOf(args, resolveGraph), turboEnv, output)
+        ? await runTurboProcesses({ ...args, toolArgs }, await rootTasksOf(args, resolveGraph), turboEnv(), output)
         : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
     } finally {
       // A lock that cannot be released (the API went away) expires on its own.

@@ -144,7 +144,7 @@ E2e('a filtered bootstrap runs that package and what it depends on, nothing else
   assert.equal(sshLogins(ctx).map((n, i) => n - logins[i]!), [1, 1, 1])
 })
 
-E2e('a second whole bootstrap while one runs starts nothing and names the run holding the pipeline lock', async (ctx) => {
+E2e('while a pipeline runs, a second one starts nothing and a component run on its own is refused, both naming it', async (ctx) => {
   const holder = await acquireRunLock(kubeOf(ctx.homelab), { namespace: NS.tool, name: 'pipeline', task: 'the other bootstrap' })
   try {
     const run = await pipeline(ctx)
@@ -153,6 +153,14 @@ E2e('a second whole bootstrap while one runs starts nothing and names the run ho
     assert.match(run.output, /Nothing was started/, run.output)
     assert.match(run.output, /run-lock-pipeline/, run.output)
     assert.not.match(run.output, /preflight/, run.output)
+    // The pipeline's components take no locks of their own: a sync on its own checks the pipeline's after taking its own.
+    const sync = await tool(ctx, 'packages/dns/tasks/sync.ts', [])
+    assert.is(sync.code, 1, sync.output)
+    // Its first component (the tool's namespace) is refused; dns, after it, is not started.
+    assert.match(sync.output, new RegExp(`failed\\s+homelab-devtools run lock\\s+another run holds ${NS.tool}/run-lock-pipeline: the other bootstrap on \\S+ \\(pid \\d+\\)`), sync.output)
+    assert.match(sync.output, new RegExp(`skipped\\s+dns bootstrap: another run holds ${NS.tool}/run-lock-pipeline; not started`), sync.output)
+    const locks = await kubeOf(ctx.homelab).list('v1', 'ConfigMap', { namespace: NS.tool })
+    assert.equal(locks.map((o) => o.metadata.name).filter((n) => n.startsWith('run-lock-')), ['run-lock-pipeline'], 'the refused sync left a lock')
   } finally {
     await holder.release()
   }

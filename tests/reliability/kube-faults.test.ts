@@ -346,7 +346,7 @@ reliabilityCase(Kube, 'fault', 'two full bootstraps at once: every component is 
   assert.is(stopped.length, 1, all)
   assert.match(stopped[0]!.output, new RegExp(`another run (holds|took) rel-tool-${ctx.stamp}/run-lock-`))
   const refusedAt = /failed\s+(\S+) run lock/.exec(stopped[0]!.output)![1]!
-  if (refusedAt === 'homelab-devtools') assert.match(stopped[0]!.output, /skipped\s+registry bootstrap: another run holds the homelab-devtools lock; not started/)
+  if (refusedAt === 'homelab-devtools') assert.match(stopped[0]!.output, new RegExp(`skipped\\s+registry bootstrap: another run holds rel-tool-${ctx.stamp}/run-lock-homelab-devtools; not started`))
   await assertConverges(ctx, configPath, { expectChange: false })
 })
 

@@ -1,6 +1,6 @@
 import { COMMON_FLAGS, runTask, type TaskIo } from './cli.js'
 import type { Component } from './component.js'
-import { acquireRunLock, RunLockedError, type RunLock } from './kube/run-lock.js'
+import { acquireRunLock, RunLockedError, UNDER_PIPELINE_LOCK_ENV, type RunLock } from './kube/run-lock.js'
 import { runSteps, type RunResult } from './runner.js'
 import { checkStep, StepSkipped, type Step } from './step.js'
 import { openToolContext, type ToolContext } from './tool-context.js'
@@ -19,13 +19,14 @@ export async function runComponents(components: readonly Component[], verb: Comp
       results.push(await runSteps([skippedStep(`${component.name} bootstrap`, `another run holds ${lockedOut}; not started`)], options))
       continue
     }
-    // Only a run that changes things takes the lock: plans and verifies read, and may run beside a bootstrap.
+    // Only a run that changes things takes the lock: plans and verifies read, and may run beside a bootstrap. A
+    // pipeline's tasks run under its lock, which it took after making sure no component is locked.
     let lock: RunLock | undefined
     try {
-      if (verb === 'bootstrap' && !plan) lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: component.name, task: `${component.name} bootstrap` })
+      if (verb === 'bootstrap' && !plan && ctx.env[UNDER_PIPELINE_LOCK_ENV] === undefined) lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: component.name, task: `${component.name} bootstrap` })
     } catch (error) {
       results.push(await runSteps([failedStep(`${component.name} run lock`, error)], options))
-      if (error instanceof RunLockedError) lockedOut = `the ${component.name} lock`
+      if (error instanceof RunLockedError) lockedOut = error.lock
       continue
     }
     try {

@@ -1,7 +1,7 @@
 import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { acquireRunLock, createKubeClient, createReporter, parseConfig, runComponents, RunLockedError, type Component, type KubeClient, type ToolContext } from '../src/index.js'
+import { acquireRunLock, createKubeClient, createReporter, parseConfig, runComponents, RunLockedError, UNDER_PIPELINE_LOCK_ENV, type Component, type KubeClient, type ToolContext } from '../src/index.js'
 
 type Ctx = { kube: KubeClient; ns: string }
 const Lock = suite<Ctx>('run lock', {} as Ctx)
@@ -52,7 +52,7 @@ Lock('two bootstraps at once: the second fails its component with the lock messa
   let applied = 0
   const component: Component = { name: 'registry', bootstrap: async () => [{ name: 'apply', check: async () => null, desired: () => 1, diff: () => [1], apply: async () => void applied++ }] }
   let out = ''
-  const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (out += s) } }), signal: new AbortController().signal, kube: () => kube } as unknown as ToolContext
+  const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (out += s) } }), signal: new AbortController().signal, env: {}, kube: () => kube } as unknown as ToolContext
   const held = await acquireRunLock(kube, { namespace: ns, name: 'registry', task: 'the other bootstrap' })
   const [result] = await runComponents([component], 'bootstrap', ctx)
   await held.release()
@@ -69,15 +69,77 @@ Lock('a run refused by one lock does not go on to the next components, so two ru
   const applied: string[] = []
   const component = (name: string): Component => ({ name, bootstrap: async () => [{ name: `apply ${name}`, check: async () => null, desired: () => 1, diff: () => [1], apply: async () => void applied.push(name) }] })
   let out = ''
-  const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (out += s) } }), signal: new AbortController().signal, kube: () => kube } as unknown as ToolContext
+  const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (out += s) } }), signal: new AbortController().signal, env: {}, kube: () => kube } as unknown as ToolContext
   const held = await acquireRunLock(kube, { namespace: ns, name: 'first', task: 'the other pipeline' })
   try {
     const results = await runComponents([component('first'), component('second')], 'bootstrap', ctx)
     assert.equal(results.map((r) => [r.failed, r.skipped]), [[1, 0], [0, 1]])
     assert.equal(applied, [])
-    assert.match(out, /skipped\s+second bootstrap: another run holds the first lock; not started/)
+    assert.match(out, new RegExp(`skipped\\s+second bootstrap: another run holds ${ns}/run-lock-first; not started`))
   } finally {
     await held.release()
+  }
+})
+
+const refusal = async (acquire: Promise<unknown>): Promise<string> => {
+  try {
+    await acquire
+  } catch (e) {
+    assert.instance(e, RunLockedError)
+    return (e as Error).message
+  }
+  return assert.unreachable('the lock was granted') as never
+}
+const lockCm = (kube: KubeClient, ns: string, name: string) => kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: `run-lock-${name}`, namespace: ns })
+
+Lock('while a pipeline holds its lock a component run on its own is refused, naming it, and leaves no lock behind', async ({ kube, ns }) => {
+  const pipeline = await acquireRunLock(kube, { namespace: ns, name: 'pipeline', task: 'pnpm turbo bootstrap' })
+  try {
+    const message = await refusal(acquireRunLock(kube, { namespace: ns, name: 'dns', task: 'dns bootstrap' }))
+    assert.match(message, new RegExp(`another run holds ${ns}/run-lock-pipeline: pnpm turbo bootstrap on \\S+ \\(pid \\d+\\)`))
+    assert.is(await lockCm(kube, ns, 'dns'), undefined)
+  } finally {
+    await pipeline.release()
+  }
+  await (await acquireRunLock(kube, { namespace: ns, name: 'dns', task: 'dns bootstrap' })).release()
+})
+
+Lock('while a component run holds its lock a pipeline is refused, naming it, and leaves no lock behind', async ({ kube, ns }) => {
+  const gc = await acquireRunLock(kube, { namespace: ns, name: 'registry', task: 'registry gc' })
+  try {
+    const message = await refusal(acquireRunLock(kube, { namespace: ns, name: 'pipeline', task: 'pnpm turbo bootstrap' }))
+    assert.match(message, new RegExp(`another run holds ${ns}/run-lock-registry: registry gc on \\S+ \\(pid \\d+\\)`))
+    assert.is(await lockCm(kube, ns, 'pipeline'), undefined)
+  } finally {
+    await gc.release()
+  }
+  await (await acquireRunLock(kube, { namespace: ns, name: 'pipeline', task: 'pnpm turbo bootstrap' })).release()
+})
+
+Lock('a lock of the other kind left by a run that died (expired) refuses nobody', async ({ kube, ns }) => {
+  const dead = (name: string) => kube.create({
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `run-lock-${name}`, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } },
+    data: { holder: 'crashed run on elsewhere (pid 1)', acquiredAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:02:00.000Z' },
+  })
+  await dead('pipeline')
+  await dead('localstack')
+  await (await acquireRunLock(kube, { namespace: ns, name: 'dns', task: 'dns bootstrap' })).release()
+  await (await acquireRunLock(kube, { namespace: ns, name: 'pipeline', task: 'pnpm turbo bootstrap' })).release()
+  await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'run-lock-localstack', namespace: ns })
+})
+
+Lock('the components of a pipeline run under its lock: they take none of their own', async ({ kube, ns }) => {
+  const config = parseConfig(`kubernetes:\n  namespace: ${ns}\n`, { sourceName: 'test.yaml', baseDir: '/', env: {} })
+  const seen: unknown[] = []
+  const component: Component = { name: 'registry', bootstrap: async () => [{ name: 'apply', check: async () => void seen.push(await lockCm(kube, ns, 'registry')), desired: () => 1, diff: () => [1], apply: async () => undefined }] }
+  const pipeline = await acquireRunLock(kube, { namespace: ns, name: 'pipeline', task: 'pnpm turbo bootstrap' })
+  try {
+    const ctx = { config, plan: false, reporter: createReporter({ json: false, out: { write: () => true } }), signal: new AbortController().signal, env: { [UNDER_PIPELINE_LOCK_ENV]: pipeline.holder }, kube: () => kube } as unknown as ToolContext
+    const [result] = await runComponents([component], 'bootstrap', ctx)
+    assert.equal([result!.changed, result!.failed], [1, 0])
+    assert.equal(seen, [undefined], 'a component under the pipeline took its own lock')
+  } finally {
+    await pipeline.release()
   }
 })
 

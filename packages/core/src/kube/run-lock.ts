@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { HomelabError } from '../errors/homelab-error.js'
+import { HomelabError, type ErrorContext } from '../errors/homelab-error.js'
 import { KubeError } from '../errors/kube-error.js'
 import type { KubeClient } from './kube-client.js'
 import type { KubeObject } from './kube-object.js'
@@ -14,10 +14,32 @@ export type RunLockOptions = {
   now?: () => Date
 }
 
-export type RunLock = { release(): Promise<void> }
+export type RunLock = {
+  /** Who holds it: the task, host and pid, as a refused run's message names it. */
+  readonly holder: string
+  release(): Promise<void>
+}
+
+/** The lock of a whole `pnpm turbo bootstrap`. */
+export const PIPELINE_LOCK = 'pipeline'
+
+/**
+ * Set by a pipeline that holds its lock, for the tasks it runs (in its process or as turbo's): their components take
+ * no locks of their own. The value is the pipeline lock's holder.
+ */
+export const UNDER_PIPELINE_LOCK_ENV = 'HOMELAB_UNDER_PIPELINE_LOCK'
 
 /** Another run holds the lock: says who, since when, and when it expires if that run died. */
-export class RunLockedError extends HomelabError {}
+export class RunLockedError extends HomelabError {
+  constructor(
+    message: string,
+    /** The lock held: `namespace/run-lock-<name>`. */
+    readonly lock: string,
+    context: ErrorContext,
+  ) {
+    super(message, context)
+  }
+}
 
 const DEFAULT_TTL_MS = 120_000
 
@@ -25,16 +47,21 @@ const DEFAULT_TTL_MS = 120_000
  * A ConfigMap rather than a Lease: its data are plain strings, and a Lease's MicroTime fields do not survive
  * client-node's serialiser on a 1.20 server. The guarantee is the same: create is atomic, and a takeover of an expired
  * lock is a replace guarded by resourceVersion, so two runs can never both win.
+ *
+ * A pipeline takes one lock for all its components, which take none (UNDER_PIPELINE_LOCK_ENV), and every other run
+ * (a component on its own, registry gc) takes its component's. Each writes its own lock and then reads the other
+ * kind: the pipeline every component lock, a component the pipeline's. Reads after writes on one API server, so of
+ * two runs that overlap at least one sees the other and stops (both may, and are then simply run again).
  */
 export async function acquireRunLock(kube: KubeClient, options: RunLockOptions): Promise<RunLock> {
   const now = options.now ?? (() => new Date())
   const ttl = options.ttlMs ?? DEFAULT_TTL_MS
-  const name = `run-lock-${options.name}`
+  const name = lockName(options.name)
   const holder = `${options.task} on ${hostname()} (pid ${process.pid})`
   const body = (resourceVersion?: string): KubeObject => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, namespace: options.namespace, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' }, ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: { name, namespace: options.namespace, labels: { [MANAGED_BY]: 'homelab-devtools' }, ...(resourceVersion ? { resourceVersion } : {}) },
     data: { holder, acquiredAt: now().toISOString(), expiresAt: new Date(now().getTime() + ttl).toISOString() },
   })
   let mine: KubeObject
@@ -48,13 +75,44 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
     kube.replace(body(mine.metadata.resourceVersion)).then((o) => (mine = o), () => undefined)
   }, Math.max(1000, ttl / 3))
   renew.unref()
-  return {
+  const lock: RunLock = {
+    holder,
     release: async () => {
       clearInterval(renew)
       const current = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace })
       if ((current?.['data'] as Record<string, string> | undefined)?.['holder'] === holder) await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace })
     },
   }
+  try {
+    await refuseOtherKind(kube, { namespace: options.namespace, pipeline: options.name === PIPELINE_LOCK, now: now() })
+  } catch (error) {
+    await lock.release().catch(() => undefined)
+    throw error
+  }
+  return lock
+}
+
+const MANAGED_BY = 'app.kubernetes.io/managed-by'
+const lockName = (name: string) => `run-lock-${name}`
+
+/** The pipeline refuses while any component lock is held; a component while the pipeline's is. Expired ones are dead runs'. */
+async function refuseOtherKind(kube: KubeClient, options: { namespace: string; pipeline: boolean; now: Date }): Promise<void> {
+  const pipelineLock = lockName(PIPELINE_LOCK)
+  const held = options.pipeline
+    ? (await kube.list('v1', 'ConfigMap', { namespace: options.namespace, labelSelector: `${MANAGED_BY}=homelab-devtools` })).filter((o) => o.metadata.name.startsWith('run-lock-') && o.metadata.name !== pipelineLock)
+    : [await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: pipelineLock, namespace: options.namespace })].filter((o): o is KubeObject => o !== undefined)
+  const live = held.find((o) => isLive(lockData(o), options.now))
+  if (live) throw heldError(options.namespace, live.metadata.name, lockData(live))
+}
+
+const lockData = (lock: KubeObject) => (lock['data'] ?? {}) as Record<string, string>
+/** Not past its expiry (one without a readable expiry counts as held: say so rather than take it). */
+const isLive = (data: Record<string, string>, now: Date) => !(Date.parse(data['expiresAt'] ?? '') < now.getTime())
+
+function heldError(namespace: string, name: string, data: Record<string, string>): RunLockedError {
+  return new RunLockedError(`another run holds ${namespace}/${name}: ${data['holder'] ?? 'unknown'} since ${data['acquiredAt'] ?? '?'}`, `${namespace}/${name}`, {
+    hint: `wait for it to finish; if it died, the lock expires at ${data['expiresAt'] ?? '?'} (or delete ConfigMap ${namespace}/${name})`,
+  })
 }
 
 /** The tool's namespace may not exist on a first run: make it (an apply, a no-op when it exists) and try again. */
@@ -63,7 +121,7 @@ async function createInNamespace(kube: KubeClient, object: KubeObject): Promise<
     return await kube.create(object)
   } catch (error) {
     if (!(error instanceof KubeError) || error.status !== 404) throw error
-    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: object.metadata.namespace!, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } } }
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: object.metadata.namespace!, labels: { [MANAGED_BY]: 'homelab-devtools' } } }
     await kube.apply(namespace, { dryRun: false, force: false })
     return kube.create(object)
   }
@@ -74,18 +132,13 @@ async function takeOverExpired(
   lock: { name: string; namespace: string; now: Date; replacement: (resourceVersion?: string) => KubeObject },
 ): Promise<KubeObject> {
   const held = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: lock.name, namespace: lock.namespace })
-  const data = (held?.['data'] ?? {}) as Record<string, string>
-  const expires = Date.parse(data['expiresAt'] ?? '')
-  if (held && !(expires < lock.now.getTime())) {
-    throw new RunLockedError(`another run holds ${lock.namespace}/${lock.name}: ${data['holder'] ?? 'unknown'} since ${data['acquiredAt'] ?? '?'}`, {
-      hint: `wait for it to finish; if it died, the lock expires at ${data['expiresAt'] ?? '?'} (or delete ConfigMap ${lock.namespace}/${lock.name})`,
-    })
-  }
+  const data = held ? lockData(held) : {}
+  if (held && isLive(data, lock.now)) throw heldError(lock.namespace, lock.name, data)
   try {
     return held ? await kube.replace(lock.replacement(held.metadata.resourceVersion)) : await kube.create(lock.replacement())
   } catch (error) {
     if (error instanceof KubeError && (error.reason === 'Conflict' || error.reason === 'AlreadyExists')) {
-      throw new RunLockedError(`another run took ${lock.namespace}/${lock.name} at the same moment`, { hint: 'wait for it to finish', cause: error })
+      throw new RunLockedError(`another run took ${lock.namespace}/${lock.name} at the same moment`, `${lock.namespace}/${lock.name}`, { hint: 'wait for it to finish', cause: error })
     }
     throw error
   }
