@@ -13,14 +13,13 @@
 //
 // The bundle is CommonJS when it can be, so V8 can keep what it compiled: Node 20 has no compile cache for ES modules,
 // and compiling the 9 MB bundle was half of a task's start. The first run writes V8's code cache next to the bundle
-// (named after the build it belongs to), and a later run that compiled much more writes it again; runs hand it to V8, which checks it against its own version and
+// (named after the build it belongs to), and a later run that lasted much longer writes it again; runs hand it to V8, which checks it against its own version and
 // flags and compiles afresh when it does not fit. An entry's top-level await (CommonJS has none) runs in an async
 // function after its imports; an entry that cannot be bundled that way (say, one that exports) stays an ES module.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { getHeapCodeStatistics } from 'node:v8'
 import { constants as vmConstants, Script } from 'node:vm'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -111,6 +110,21 @@ async function bundleAs(format, entry, bundle) {
   })
 }
 
+/**
+ * Temp file and rename: a process reading it at the same moment gets the old file or the new one, whole (two turbo
+ * tasks building the same bundle at once each leave a whole one).
+ */
+function writeAtomically(path, data, encoding) {
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    writeFileSync(temp, data, encoding)
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw error
+  }
+}
+
 async function build(entry, stem) {
   const builtAt = Date.now()
   let format = 'cjs'
@@ -119,16 +133,12 @@ async function build(entry, stem) {
   const { text, encoding } = asciiOutput(result.outputFiles[0].text)
   const sources = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')).map((p) => resolve(ROOT, p))
   mkdirSync(dirname(bundle), { recursive: true })
-  // Temp file and rename: two turbo tasks building the same bundle at once each leave a whole one.
-  const temp = `${bundle}.${process.pid}.tmp`
-  writeFileSync(temp, text, encoding)
-  renameSync(temp, bundle)
+  writeAtomically(bundle, text, encoding)
   rmSync(bundleOf(stem, format === 'cjs' ? 'esm' : 'cjs'), { force: true })
   const stale = basename(codeCacheStem(stem))
   for (const old of readdirSync(dirname(bundle)).filter((f) => f.startsWith(`${stale}.`))) rmSync(join(dirname(bundle), old), { force: true })
   const recorded = { builtAt, sources, format, encoding }
-  writeFileSync(`${stem}.json.${process.pid}.tmp`, JSON.stringify(recorded))
-  renameSync(`${stem}.json.${process.pid}.tmp`, `${stem}.json`)
+  writeAtomically(`${stem}.json`, JSON.stringify(recorded))
   return recorded
 }
 
@@ -146,15 +156,16 @@ function asciiOutput(text) {
 const codeCacheStem = (stem) => `${stem}.v8cache`
 
 /**
- * A run that compiled this much more bytecode than it was handed writes the code cache again at its exit. A cache
- * holds only what the run that wrote it compiled: one left by a `--help` lacks most of a bootstrap, which then
- * compiles the rest lazily every time (a no-op pipeline's first line at 0.41 s instead of 0.24 s, 1 MB of bytecode
- * compiled). The run that compiles it writes a superset, what it loaded and what it added. Writing costs about 60 ms,
- * and every run compiles 0.3 to 0.4 MB of Node's own modules, so a run below this leaves the cache as it is.
+ * A run that lasts this much longer than the one that wrote the code cache writes it again at its exit. A cache holds
+ * only what the run that wrote it compiled: one left by a `--help` lacks most of a bootstrap, which then compiles the
+ * rest lazily every time (a no-op pipeline's first line at 0.41 s instead of 0.24 s). A longer run goes through more
+ * of the code, and a run that starts from a cache writes a superset of it. Writing costs about 60 ms, so runs no
+ * longer than the writer's leave it as it is; run time is the measure because it costs nothing to take (V8's heap
+ * code statistics, the direct one, walk the heap: 4 ms a call).
  */
-const REWRITE_AFTER_COMPILING = 640 * 1024
+const REWRITE_WHEN_LONGER = 1.5
 
-/** Runs the CommonJS bundle with V8's code cache of this very build, and keeps that cache complete. */
+/** Runs the CommonJS bundle with V8's code cache of this very build, and keeps that cache fit for the longest runs. */
 function runCommonJs(stem, recorded) {
   const bundle = bundleOf(stem, 'cjs')
   const codeCache = `${codeCacheStem(stem)}.${recorded.builtAt}`
@@ -169,16 +180,18 @@ function runCommonJs(stem, recorded) {
     cachedData,
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   })
-  const loaded = cachedData === undefined || script.cachedDataRejected ? 0 : getHeapCodeStatistics().bytecode_and_metadata_size
+  const fits = cachedData !== undefined && !script.cachedDataRejected
+  // The task's own time: not Node's start, nor a build of the bundle.
+  const started = performance.now()
   process.once('exit', () => {
-    if (loaded > 0 && getHeapCodeStatistics().bytecode_and_metadata_size - loaded < REWRITE_AFTER_COMPILING) return
-    const temp = `${codeCache}.${process.pid}.tmp`
+    const ranMs = Math.round(performance.now() - started)
+    if (fits && ranMs < REWRITE_WHEN_LONGER * (recorded.codeCacheRunMs ?? 0)) return
     try {
-      writeFileSync(temp, script.createCachedData())
-      renameSync(temp, codeCache)
+      writeAtomically(codeCache, script.createCachedData())
+      // Unless another run rebuilt the bundle meanwhile: its manifest is the one to keep.
+      if (freshBuild(stem)?.builtAt === recorded.builtAt) writeAtomically(`${stem}.json`, JSON.stringify({ ...recorded, codeCacheRunMs: ranMs }))
     } catch {
       // A cache that cannot be written (read-only checkout) only means the next run compiles again.
-      rmSync(temp, { force: true })
     }
   })
   const module = { exports: {} }
