@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { isIP } from 'node:net'
-import { Agent } from 'undici'
+import { Agent } from './undici-agent.js'
 
 export type TlsTargetOptions = {
   /** PEM of the CA(s) to trust instead of the system roots: the lab's, or a Pi-hole's own. */
