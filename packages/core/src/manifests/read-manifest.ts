@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import { parseDocument } from 'yaml'
@@ -59,7 +59,7 @@ function keepParsed(file: string, value: object): void {
   const json = JSON.stringify(value)
   if (!isDeepStrictEqual(JSON.parse(json), value)) return
   try {
-    mkdirSync(join(file, '..'), { recursive: true })
+    mkdirSync(dirname(file), { recursive: true })
     writeFileSync(`${file}.${process.pid}.tmp`, json)
     renameSync(`${file}.${process.pid}.tmp`, file)
   } catch {
