@@ -13,9 +13,11 @@
 //
 // The bundle is CommonJS when it can be, so V8 can keep what it compiled: Node 20 has no compile cache for ES modules,
 // and compiling the 9 MB bundle was half of a task's start. The first run writes V8's code cache next to the bundle
-// (named after the build it belongs to), and a later run that lasted much longer writes it again; runs hand it to V8, which checks it against its own version and
-// flags and compiles afresh when it does not fit. An entry's top-level await (CommonJS has none) runs in an async
-// function after its imports; an entry that cannot be bundled that way (say, one that exports) stays an ES module.
+// (named after the build it belongs to), and a later run that lasted much longer writes it again. Runs hand it to V8,
+// which checks it against its own version and flags and compiles afresh when it does not fit. (So nothing may set a V8
+// flag at run time: the cache written after it would be rejected by every run that loads it before.) An entry's
+// top-level await (CommonJS has none) runs in an async function after its imports; an entry that cannot be bundled
+// that way (say, one that exports) stays an ES module.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { basename, dirname, join, relative, resolve } from 'node:path'
