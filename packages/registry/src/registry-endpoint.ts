@@ -1,5 +1,5 @@
 import { describeRef, retryPolicyFromConfig, Secret, type HomelabConfig, type KubeClient, type ObjectRef } from '@homelab/core'
-import { createDistributionClient, type BasicAuth, type DistributionClient } from './distribution-client.js'
+import { createDistributionClient, type BasicAuth, type DistributionClient, type DistributionClientOptions } from './distribution-client.js'
 import { RegistryVerifyError } from './errors/registry-verify-error.js'
 import { REGISTRY_NAMES } from './registry-names.js'
 import { storedSecretValue } from './registry-credentials.js'
@@ -71,7 +71,7 @@ export async function storedRegistryPasswords(kube: KubeClient, registry: Homela
 }
 
 /** A Distribution client for `host` (the registry's or the UI's), connecting to the ingress IP and trusting only the CA. */
-export function endpointClient(endpoint: RegistryEndpoint, config: HomelabConfig, options: { host?: string; auth?: BasicAuth } = {}): DistributionClient {
+export function endpointClient(endpoint: RegistryEndpoint, config: HomelabConfig, options: { host?: string; auth?: BasicAuth; dispatcher?: DistributionClientOptions['dispatcher'] } = {}): DistributionClient {
   const host = options.host ?? endpoint.host
   return createDistributionClient({
     baseUrl: `https://${host}`,
@@ -80,5 +80,6 @@ export function endpointClient(endpoint: RegistryEndpoint, config: HomelabConfig
     timeoutMs: config.timeouts.http.milliseconds,
     retries: retryPolicyFromConfig(config.retries),
     auth: options.auth,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   })
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { checkStep, createHttpClient, leftToFullVerify, retryPolicyFromConfig, StepSkipped, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
+import { checkStep, createHttpClient, createTargetDispatcher, leftToFullVerify, retryPolicyFromConfig, StepSkipped, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
 import type { BasicAuth } from './distribution-client.js'
 import { RegistryVerifyError } from './errors/registry-verify-error.js'
 import { pullImage, pushImage } from './image-transfer.js'
@@ -116,20 +116,26 @@ function uiStep(input: VerifyInput): Step<null, never> {
     if (!registry.ui.enabled) throw new StepSkipped('registry.ui.enabled is false')
     const endpoint = await input.endpoint()
     const host = endpoint.uiHost
-    const page = createHttpClient({ baseUrl: `https://${host}`, ca: endpoint.ca, resolve: { [host]: endpoint.connectTo }, timeoutMs: input.config.timeouts.http.milliseconds, retries: retryPolicyFromConfig(input.config.retries) })
-    const response = await page.request('GET', '/').finally(() => page.close())
-    if (!/text\/html/.test(String(response.headers['content-type'])) || !/<html/i.test(response.text())) {
-      throw new RegistryVerifyError(`https://${host}/ answered ${response.status} ${String(response.headers['content-type'])}, not the UI's HTML page`, { host, hint: 'check Deployment registry-ui and IngressRoute registry-ui' })
-    }
-    const [auth] = await input.users()
-    for (const [credentials, want] of [[undefined, 401], [auth, 200]] as const) {
-      const client = endpointClient(endpoint, input.config, { host, ...(credentials ? { auth: credentials } : {}) })
-      const status = await client.ping().finally(() => client.close())
-      if (status !== want) {
-        throw new RegistryVerifyError(`https://${host}/v2/ answered ${status} ${credentials ? `for user ${credentials.username}` : 'without credentials'}, expected ${want} from the registry`, {
-          host, hint: 'the UI host must send /v2 to the registry (IngressRoute registry-ui, NGINX_PROXY_PASS_URL): run bootstrap',
-        })
+    const timeoutMs = input.config.timeouts.http.milliseconds
+    // Its three requests share one connection: one TLS handshake with Traefik instead of three.
+    const dispatcher = createTargetDispatcher({ ca: endpoint.ca, resolve: { [host]: endpoint.connectTo }, timeoutMs })
+    try {
+      const page = createHttpClient({ baseUrl: `https://${host}`, dispatcher, timeoutMs, retries: retryPolicyFromConfig(input.config.retries) })
+      const response = await page.request('GET', '/')
+      if (!/text\/html/.test(String(response.headers['content-type'])) || !/<html/i.test(response.text())) {
+        throw new RegistryVerifyError(`https://${host}/ answered ${response.status} ${String(response.headers['content-type'])}, not the UI's HTML page`, { host, hint: 'check Deployment registry-ui and IngressRoute registry-ui' })
       }
+      const [auth] = await input.users()
+      for (const [credentials, want] of [[undefined, 401], [auth, 200]] as const) {
+        const status = await endpointClient(endpoint, input.config, { host, dispatcher, ...(credentials ? { auth: credentials } : {}) }).ping()
+        if (status !== want) {
+          throw new RegistryVerifyError(`https://${host}/v2/ answered ${status} ${credentials ? `for user ${credentials.username}` : 'without credentials'}, expected ${want} from the registry`, {
+            host, hint: 'the UI host must send /v2 to the registry (IngressRoute registry-ui, NGINX_PROXY_PASS_URL): run bootstrap',
+          })
+        }
+      }
+    } finally {
+      await dispatcher.close()
     }
   })
 }
