@@ -333,20 +333,22 @@ reliabilityCase(Kube, 'fault', 'two registry bootstraps at once: the run lock st
   await assertConverges(ctx, configPath, { expectChange: false })
 })
 
-reliabilityCase(Kube, 'fault', 'two full bootstraps at once: every component is applied by one run only, the other stops at its first refused lock naming the holder and starts nothing after it; the next run converges', async (ctx) => {
+reliabilityCase(Kube, 'fault', 'two full bootstraps at once: never both in one component, the registry by one run only; the other stops at its first refused lock naming the holder and starts nothing after it; the next run converges', async (ctx) => {
   const ns = ctx.namespaces.find((n) => n.startsWith('rel-down-'))!
   const configPath = registryConfig(ctx, { kubeconfig: ctx.lab.kubeconfigPath, namespace: ns })
   const runs = await Promise.all([bootstrap(ctx, configPath), bootstrap(ctx, configPath)])
   const all = runs.map((r) => r.output).join('\n----\n')
-  for (const component of ['homelab-devtools', 'registry']) {
-    const applied = runs.filter((r) => recapOf(r.output, component)?.failed === 0 && recapOf(r.output, component)?.skipped === 0)
-    assert.is(applied.length, 1, `${component} was not converged by exactly one run:\n${all}`)
-  }
+  const converged = (component: string) => runs.filter((r) => recapOf(r.output, component)?.failed === 0 && recapOf(r.output, component)?.skipped === 0)
+  // The registry phase lasts long enough that the two always meet there: exactly one run converges it.
+  assert.is(converged('registry').length, 1, `registry was not converged by exactly one run:\n${all}`)
   const stopped = runs.filter((r) => /failed\s+\S+ run lock/.test(r.output))
   assert.is(stopped.length, 1, all)
   assert.match(stopped[0]!.output, new RegExp(`another run (holds|took) rel-tool-${ctx.stamp}/run-lock-`))
   const refusedAt = /failed\s+(\S+) run lock/.exec(stopped[0]!.output)![1]!
   if (refusedAt === 'homelab-devtools') assert.match(stopped[0]!.output, new RegExp(`skipped\\s+registry bootstrap: another run holds rel-tool-${ctx.stamp}/run-lock-homelab-devtools; not started`))
+  // The tool's namespace is one quick apply: a run that starts a moment later may take that lock after the first
+  // released it (one after the other, never both at once) and is then refused at the registry, held by the first.
+  assert.ok(converged('homelab-devtools').length >= 1, all)
   await assertConverges(ctx, configPath, { expectChange: false })
 })
 
