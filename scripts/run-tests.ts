@@ -1,7 +1,8 @@
 // Runs every test file in its own process (a file's lab servers and globals stay its own), against one lab brought up
 // once for the whole run, and ends with the line CI reads: `N passed, N failed`.
 import { spawn } from 'node:child_process'
-import { readdirSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -24,15 +25,42 @@ function testFiles(): string[] {
 
 type Outcome = { file: string; passed: number; failed: number; skipped: number; code: number | null }
 
+const TMP = tmpdir()
+// tsx keeps its transform cache in TMPDIR; a file's own TMPDIR links to the shared one, or each file would transform
+// the whole workspace afresh.
+const TSX_CACHE = join(TMP, `tsx-${process.geteuid?.() ?? 0}`)
+
+/**
+ * A TMPDIR of the file's own, removed when the file's process ends however it ended: what its tests and the tools they
+ * spawn leave in temporary directories (configs, keys, fake Pi-hole state) never piles up in /tmp across runs.
+ */
+function ownTmpdir(): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(TMP, 'homelab-test-'))
+  mkdirSync(TSX_CACHE, { recursive: true })
+  symlinkSync(TSX_CACHE, join(path, `tsx-${process.geteuid?.() ?? 0}`))
+  return {
+    path,
+    remove: () => {
+      try {
+        rmSync(path, { recursive: true, force: true, maxRetries: 3 })
+      } catch (error) {
+        process.stdout.write(`could not remove the test TMPDIR ${path}: ${(error as Error).message}\n`)
+      }
+    },
+  }
+}
+
 function runFile(file: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const tmp = ownTmpdir()
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp.path } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
       process.stdout.write(d)
     })
     child.on('close', (code) => {
+      tmp.remove()
       const num = (label: string) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
       const total = num('Total')
       const passed = num('Passed')
