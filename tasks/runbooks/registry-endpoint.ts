@@ -12,6 +12,8 @@ export type RegistryEndpoint = {
   caPem: Buffer
   /** The login nodes get (registry.users[0], its password from config or the credentials Secret). */
   login: RegistryLogin
+  /** `namespace/name` of the htpasswd Secret the registry mounts (registry.auth.secretName), for hints. */
+  htpasswdSecret: string
   client(login: RegistryLogin | undefined): HttpClient
 }
 
@@ -24,6 +26,7 @@ export async function registryEndpoint(ctx: ToolContext): Promise<RegistryEndpoi
     ingressIp: ip,
     caPem: material.caPem,
     login: { username: material.trust.username, password: material.trust.password },
+    htpasswdSecret: `${ctx.config.registry.namespace}/${ctx.config.registry.auth.secretName}`,
     client: (login) =>
       createHttpClient({
         baseUrl: `https://${host}`,
@@ -56,6 +59,6 @@ export const registryHint = (config: HomelabConfig) =>
 export function loginRefused(endpoint: RegistryEndpoint, login: RegistryLogin, expected: 'accepted' | 'rejected'): RegistryLoginError {
   return new RegistryLoginError(`registry ${endpoint.host}: the login of ${login.username} was ${expected === 'accepted' ? 'refused (401)' : 'still accepted'}`, {
     host: endpoint.host,
-    hint: expected === 'accepted' ? 'the htpasswd Secret does not match the credentials Secret yet; wait a few seconds and re-run' : 'the registry still reads an old htpasswd; check that the registry-auth Secret was updated and the pod re-read it',
+    hint: expected === 'accepted' ? `the htpasswd Secret ${endpoint.htpasswdSecret} does not match the credentials Secret yet; wait a few seconds and re-run` : `the registry still reads an old htpasswd; check that the Secret ${endpoint.htpasswdSecret} was updated and the pod re-read it`,
   })
 }

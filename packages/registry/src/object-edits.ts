@@ -3,6 +3,7 @@ import type { HomelabConfig, KubeObject } from '@homelab/core'
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment'
 import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements'
+import type { ISecretVolumeSource } from 'kubernetes-models/v1/SecretVolumeSource'
 import { appLabels, type AppName } from './registry-names.js'
 import { sortKeys, validateObject } from './validate-object.js'
 
@@ -35,6 +36,13 @@ export function containerNamed(deployment: IDeployment, name: string): IContaine
   const container = deployment.spec?.template.spec?.containers.find((c) => c.name === name)
   if (!container) throw new ManifestError(`Deployment ${deployment.metadata?.name} has no container "${name}"`, { object: `Deployment ${deployment.metadata?.name}`, field: 'spec.template.spec.containers' })
   return container
+}
+
+/** The Secret volume a manifest must have; a missing one is a broken manifest, named as such. */
+export function secretVolumeNamed(deployment: IDeployment, name: string): ISecretVolumeSource {
+  const volume = deployment.spec?.template.spec?.volumes?.find((v) => v.name === name)
+  if (!volume?.secret) throw new ManifestError(`Deployment ${deployment.metadata?.name} has no Secret volume "${name}"`, { object: `Deployment ${deployment.metadata?.name}`, field: 'spec.template.spec.volumes' })
+  return volume.secret
 }
 
 /** Sets a plain env value, replacing one of the same name in place so the order stays the manifest's. */

@@ -5,7 +5,7 @@ import type { INamespace } from 'kubernetes-models/v1/Namespace'
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim'
 import type { IService } from 'kubernetes-models/v1/Service'
 import { MANIFEST_FILES, readManifest } from './manifest-files.js'
-import { containerNamed, finishObject, resourceRequirements, setName, setNamespace, setPodAnnotation } from './object-edits.js'
+import { containerNamed, finishObject, resourceRequirements, secretVolumeNamed, setName, setNamespace, setPodAnnotation } from './object-edits.js'
 import { CONFIG_CHECKSUM_ANNOTATION, REGISTRY_NAMES } from './registry-names.js'
 import type { RenderedDistributionConfig } from './render-distribution-config.js'
 
@@ -33,6 +33,8 @@ export function renderRegistryDeployment(registry: RegistryConfig, config: Rende
   const container = containerNamed(deployment, 'registry')
   container.image = registry.image
   container.resources = resourceRequirements(registry.resources)
+  // The htpasswd Secret is read and written under this name (registry-credentials.ts): the pod must mount the same one.
+  secretVolumeNamed(deployment, 'auth').secretName = registry.auth.secretName
   setPodAnnotation(deployment, CONFIG_CHECKSUM_ANNOTATION, config.checksum)
   return finishObject(deployment, 'registry')
 }

@@ -30,6 +30,13 @@ Render('the registry pod has no service links, no readonly env var, and takes ht
   assert.is(container(deployment).image, 'registry:2.8.3')
 })
 
+Render('the registry pod mounts the htpasswd Secret named by registry.auth.secretName', () => {
+  const volumes = (o: KubeObject) => (o['spec'] as any).template.spec.volumes as { name: string; secret?: { secretName: string } }[]
+  const auth = (config: ReturnType<typeof testConfig>) => volumes(renderRegistryObjects(config).deployment).find((v) => v.name === 'auth')?.secret?.secretName
+  assert.is(auth(testConfig()), 'registry-auth')
+  assert.is(auth(testConfig({ registry: { auth: { secretName: 'my-htpasswd' } } })), 'my-htpasswd')
+})
+
 Render('config.yml has delete on, readonly off, no blob cache, no http.secret, debug metrics and htpasswd auth', () => {
   const text = configYml(renderRegistryObjects(testConfig({ registry: { auth: { realm: 'Lab Realm' } } })))
   const yml = parse(text)
