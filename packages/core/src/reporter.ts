@@ -33,9 +33,20 @@ export function createReporter(options: { json: boolean; out: Output }): Reporte
   return options.json ? jsonReporter(options.out) : humanReporter(options.out)
 }
 
+/** Every string inside `value` scrubbed, so each is matched in its raw form, before any escaping or indenting. */
+function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T
+  if (Array.isArray(value)) return value.map(redactStrings) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)])) as T
+  }
+  return value
+}
+
 /** One JSON object per line; field names are documented in docs/json-events.md and kept stable. */
 export function jsonReporter(out: Output): Reporter {
-  const emit = (event: Record<string, unknown>) => out.write(redact(JSON.stringify(event)) + '\n')
+  // JSON escapes `"`, `\` and control characters, so a secret holding one no longer matches once stringified.
+  const emit = (event: Record<string, unknown>) => out.write(JSON.stringify(redactStrings(event)) + '\n')
   return {
     start: (title, plan) => emit({ event: 'start', title, plan, time: new Date().toISOString() }),
     progress: (step, message) => emit({ event: 'progress', step, message }),
@@ -73,7 +84,9 @@ export function humanReporter(out: Output): Reporter {
       } else write(`${'…'.padEnd(WIDTH)} ${step}: ${message}\n`)
     },
     warn: (step, message) => write(`${'warning'.padEnd(WIDTH)} ${step ? `${step}: ` : ''}${message}\n`),
-    result: (r) => {
+    result: (result) => {
+      // Indenting puts spaces inside a multi-line secret; scrub before.
+      const r = redactStrings(result)
       let line = `${r.status.padEnd(WIDTH)} ${r.step}`
       if (r.status === 'failed' && r.error) line += `\n${indent(r.error, ' '.repeat(WIDTH + 1))}`
       if (r.status === 'skipped' && r.reason) line += `: ${r.reason}`

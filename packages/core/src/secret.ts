@@ -50,11 +50,14 @@ export const isSecret = (v: unknown): v is Secret => v instanceof Secret
  * another way (an upstream error message echoing a request body, say). Short values are not scrubbed: masking every
  * "a" in the output would destroy it and protects nothing.
  */
-const knownValues = new Set<string>()
+// Longest first: a secret that is a substring of another would otherwise be masked inside it and leave the longer
+// one's remaining characters in the output.
+let knownValues: string[] = []
 const MIN_SCRUB_LENGTH = 4
 
 function registerSecretValue(value: string): void {
-  if (value.length >= MIN_SCRUB_LENGTH) knownValues.add(value)
+  if (value.length < MIN_SCRUB_LENGTH || knownValues.includes(value)) return
+  knownValues = [...knownValues, value].sort((a, b) => b.length - a.length)
 }
 
 /** Replaces every known secret value (and its URL-encoded form) in `text` with the mask. */

@@ -76,4 +76,35 @@ Redaction('runTask prints a failing task error through the reporter without the 
   assert.match(out.text(), /"event":"error"/)
 })
 
+// Values JSON escapes (quote, backslash, control characters) and a multi-line one the human reporter indents.
+const AWKWARD = ['Tr0ub4dor"&3\\x', 'tab\there-and-bell\x07', 'line-one-secret\nline-two-secret']
+const awkward = AWKWARD.map((v) => new Secret(v))
+
+for (const json of [false, true]) {
+  Redaction(`${json ? '--json' : 'human'} output hides secrets holding quotes, backslashes, control characters and newlines`, () => {
+    const out = capture()
+    const reporter = createReporter({ json, out: out.out })
+    for (const s of awkward) {
+      reporter.warn('step', `server said: login failed for ${s.reveal()}`)
+      reporter.result({ step: 's', status: 'failed', error: `got ${s.reveal()}`, changes: [{ summary: `x ${s.reveal()}`, diff: `- ${s.reveal()}\n+ new` }], durationMs: 1 })
+    }
+    const text = out.text()
+    for (const v of AWKWARD) {
+      for (const part of v.split('\n')) assert.not.ok(text.includes(part), `output contains ${JSON.stringify(part)}`)
+      assert.not.ok(text.includes(JSON.stringify(v).slice(1, -1)), `output contains the JSON-escaped ${JSON.stringify(v)}`)
+    }
+    assert.match(text, /\*\*\*\*/)
+  })
+}
+
+Redaction('a secret that is a substring of another leaves no part of the longer one', () => {
+  const short = new Secret('nested-token')
+  const long = new Secret('nested-token-with-a-private-tail')
+  for (const text of [`a ${long.reveal()} b`, `a ${short.reveal()} b ${long.reveal()}`]) {
+    const scrubbed = new HomelabError(text).message
+    assert.not.ok(scrubbed.includes('private-tail'), scrubbed)
+    assert.not.ok(scrubbed.includes(short.reveal()), scrubbed)
+  }
+})
+
 Redaction.run()
