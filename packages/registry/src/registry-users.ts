@@ -27,6 +27,10 @@ export function parseUsersCommand(positionals: readonly string[], stdinPassword:
   // htpasswd lines are `name:hash`: a ':' or a space would break the file.
   if (/[:\s]/.test(name)) throw new UsageError(`user name ${JSON.stringify(name)} must not contain ":" or spaces`)
   if (stdinPassword && verb !== 'add') throw new UsageError('--password-stdin only goes with users add (rotate generates the new password)')
+  // An empty pipe (a failed `pass show … |`) would otherwise create a user whose empty password logs in.
+  if (stdinPassword && stdinPassword.reveal().trim() === '') {
+    throw new UsageError('--password-stdin read an empty password; pipe a non-empty password, or drop --password-stdin to have one generated')
+  }
   if (verb === 'add') return stdinPassword ? { verb, name, password: stdinPassword } : { verb, name }
   return { verb, name }
 }

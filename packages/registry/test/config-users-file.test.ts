@@ -42,6 +42,19 @@ const usageCases: [string[], RegExp][] = [
   [['add', 'a', 'b'], /exactly one user name/],
   [['add', 'a b'], /must not contain/],
 ]
+const stdinCases: [string, string][] = [['an empty', ''], ['a whitespace-only', ' \t \r\n ']]
+for (const [name, stdin] of stdinCases) {
+  Edit(`parseUsersCommand refuses ${name} password from stdin and says how to get one`, () => {
+    try {
+      parseUsersCommand(['add', 'ci'], new Secret(stdin))
+      assert.unreachable('should refuse')
+    } catch (e) {
+      assert.instance(e, UsageError)
+      assert.match((e as Error).message, /empty password; pipe a non-empty password, or drop --password-stdin to have one generated/)
+    }
+  })
+}
+
 for (const [args, message] of usageCases) {
   Edit(`parseUsersCommand refuses ${JSON.stringify(args)}`, () => {
     try {

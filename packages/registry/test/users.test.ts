@@ -145,6 +145,7 @@ const refusals: [string, string[], RegExp][] = [
   ['rotate of an unknown user', ['rotate', 'nobody'], /not in registry\.users/],
   ['a name with a colon', ['add', 'a:b'], /must not contain ":"/],
   ['--password-stdin with rotate', ['rotate', 'ci', '--password-stdin'], /only goes with users add/],
+  ['users add --password-stdin with nothing on stdin', ['add', 'empty', '--password-stdin'], /empty password.*drop --password-stdin/],
 ]
 for (const [name, args, message] of refusals) {
   Users(`refused with the reason: ${name}`, async (ctx) => {
@@ -153,6 +154,7 @@ for (const [name, args, message] of refusals) {
     assert.ok(code === 1 || code === 2, output)
     assert.match(output, message)
     assert.is(await htpasswd(ctx), before)
+    assert.not.match(readFileSync(ctx.configPath, 'utf8'), /name: (nobody|empty|a:b)/)
   })
 }
 
