@@ -5,10 +5,21 @@ import { MANAGED_BY, type KubeClient, type KubeObject } from '@homelab/core'
  * may change or remove: everything else on a Pi-hole belongs to someone else.
  */
 export type DnsOwnership = {
-  owned(piholeUrl: string): Promise<Set<string>>
-  /** Records keys as added to / removed from what this Pi-hole's owner list holds. Updates are applied one at a time. */
-  update(piholeUrl: string, change: { add: readonly string[]; remove: readonly string[] }): Promise<void>
+  read(piholeUrl: string): Promise<OwnershipState>
+  /**
+   * Record keys added to / removed from this Pi-hole's owner list, and whether CNAME changes there wait for a DNS
+   * restart (unchanged when not given). Updates are applied one at a time.
+   */
+  update(piholeUrl: string, change: OwnershipChange): Promise<void>
 }
+
+export type OwnershipState = {
+  owned: Set<string>
+  /** CNAMEs were written (stored, not served until `restartdns`) and no restart has succeeded since. */
+  restartPending: boolean
+}
+
+export type OwnershipChange = { add: readonly string[]; remove: readonly string[]; restartPending?: boolean }
 
 export type OwnershipLocation = { namespace: string; name: string }
 
@@ -22,9 +33,19 @@ export function ownershipKey(piholeUrl: string): string {
   return `${url.host}${path}`.replace(/[^-._a-zA-Z0-9]+/g, '_')
 }
 
-/** The value for one Pi-hole: its record keys, sorted, one a line, so the same set renders the same text. */
-const renderKeys = (keys: Iterable<string>) => [...new Set(keys)].sort().join('\n') + '\n'
-const parseKeys = (text: string | undefined) => new Set((text ?? '').split('\n').filter((l) => l.trim() !== ''))
+// Record keys start with `A ` or `CNAME `: this line can never be one.
+const RESTART_PENDING = '# restartdns pending: CNAMEs written here are stored but not served until DNS restarts'
+
+/** The value for one Pi-hole: its record keys, sorted, one a line, so the same state renders the same text. */
+function renderState(state: OwnershipState): string | undefined {
+  const lines = [...[...state.owned].sort(), ...(state.restartPending ? [RESTART_PENDING] : [])]
+  return lines.length === 0 ? undefined : `${lines.join('\n')}\n`
+}
+
+function parseState(text: string | undefined): OwnershipState {
+  const lines = (text ?? '').split('\n').filter((l) => l.trim() !== '')
+  return { owned: new Set(lines.filter((l) => !l.startsWith('#'))), restartPending: lines.includes(RESTART_PENDING) }
+}
 
 export function configMapOwnership(kube: KubeClient, location: OwnershipLocation): DnsOwnership {
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: location.namespace, name: location.name }
@@ -32,18 +53,20 @@ export function configMapOwnership(kube: KubeClient, location: OwnershipLocation
   // Parallel Pi-hole steps share the one ConfigMap: a queue keeps their read-modify-write cycles apart.
   let queue: Promise<unknown> = Promise.resolve()
   return {
-    owned: async (piholeUrl) => parseKeys((await read())[ownershipKey(piholeUrl)]),
+    read: async (piholeUrl) => parseState((await read())[ownershipKey(piholeUrl)]),
     update(piholeUrl, change) {
-      if (change.add.length === 0 && change.remove.length === 0) return Promise.resolve()
+      if (change.add.length === 0 && change.remove.length === 0 && change.restartPending === undefined) return Promise.resolve()
       const run = queue.then(async () => {
         const data = await read()
         const slot = ownershipKey(piholeUrl)
-        const keys = parseKeys(data[slot])
-        for (const key of change.remove) keys.delete(key)
-        for (const key of change.add) keys.add(key)
+        const state = parseState(data[slot])
+        for (const key of change.remove) state.owned.delete(key)
+        for (const key of change.add) state.owned.add(key)
+        const text = renderState({ owned: state.owned, restartPending: change.restartPending ?? state.restartPending })
+        if (text === data[slot]) return
         const next = { ...data }
-        if (keys.size === 0) delete next[slot]
-        else next[slot] = renderKeys(keys)
+        if (text === undefined) delete next[slot]
+        else next[slot] = text
         await kube.apply(ownershipConfigMap(location, next), { dryRun: false, force: true })
       })
       // The caller gets a failure through `run`; the queue only needs to know it settled.

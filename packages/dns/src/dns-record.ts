@@ -21,6 +21,18 @@ export function recordKey(record: DnsRecord): string {
 export const hostEntryText = (record: Extract<DnsRecord, { type: 'A' }>) => `${record.ip} ${record.name}`
 export const cnameEntryText = (record: Extract<DnsRecord, { type: 'CNAME' }>) => `${record.name},${record.target}`
 
+/** The exact text this tool writes for a record; FTL stores it as sent. */
+export const entryText = (record: DnsRecord) => (record.type === 'A' ? hostEntryText(record) : cnameEntryText(record))
+
+/**
+ * Stored exactly as this tool writes its records: one name, one space, in lowercase, without a trailing dot or a TTL
+ * (config names are lowercase and dotless). Any other entry was written by someone else, even when it means the same.
+ */
+export function isToolShaped(entry: PiholeEntry): boolean {
+  const names = entry.record.type === 'A' ? [entry.record.name] : [entry.record.name, entry.record.target]
+  return !entry.shared && entry.stored === entryText(entry.record) && names.every((n) => n === normaliseName(n))
+}
+
 export const describeRecord = (record: DnsRecord) => (record.type === 'A' ? `A ${record.name} → ${record.ip}` : `CNAME ${record.name} → ${record.target}`)
 
 /**

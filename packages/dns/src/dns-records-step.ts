@@ -1,12 +1,12 @@
 import type { Step, StepContext } from '@homelab/core'
 import { describeRecord, recordKey, type DnsRecord, type PiholeEntry } from './dns-record.js'
-import type { DnsOwnership } from './dns-ownership.js'
+import type { DnsOwnership, OwnershipChange } from './dns-ownership.js'
 import { DnsConflictError } from './errors/dns-conflict-error.js'
-import { describeRecordChange, planHostRecords, unwantedOwned, type RecordChange } from './plan-host-records.js'
+import { describeRecordChange, planHostRecords, servedByOthers, unwantedOwned, type RecordChange } from './plan-host-records.js'
 import type { PiholeConnector } from './pihole-connector.js'
 import type { PiholeSession } from './pihole-client.js'
 
-export type RecordsSnapshot = { current: PiholeEntry[]; owned: Set<string> }
+export type RecordsSnapshot = { current: PiholeEntry[]; owned: Set<string>; restartPending: boolean }
 
 export type DnsRecordsStepOptions = {
   pihole: PiholeConnector
@@ -27,13 +27,18 @@ export function dnsRecordsStep(options: DnsRecordsStepOptions): Step<RecordsSnap
     async check(ctx) {
       warnInsecure(pihole, ctx)
       const current = await pihole.withSession((session) => session.list())
-      const owned = await ownership.owned(pihole.url)
-      const leftOver = options.prune ? [] : unwantedOwned(current, options.wanted(), owned)
+      const { owned, restartPending } = await ownership.read(pihole.url)
+      const wanted = options.wanted()
+      const leftOver = options.prune ? [] : unwantedOwned(current, wanted, owned)
       if (leftOver.length > 0) ctx.warn(`${leftOver.length} record(s) this tool made are no longer wanted (${leftOver.map((e) => describeRecord(e.record)).join(', ')}); \`pnpm --filter dns run prune\` removes them`)
-      return { current, owned }
+      for (const entry of servedByOthers(current, wanted, owned, options.adopt)) {
+        const why = entry.shared ? 'it names other hosts too: edit it on the Pi-hole when the address changes' : '`sync --adopt` replaces it with the tool\'s own'
+        ctx.warn(`${entry.record.name} is answered by ${JSON.stringify(entry.stored)}, an entry this tool did not write: it is left as it is and never changed (${why})`)
+      }
+      return { current, owned, restartPending }
     },
     desired: () => options.wanted(),
-    diff: (snapshot, wanted) => planHostRecords(snapshot.current, wanted, snapshot.owned, { adopt: options.adopt, prune: options.prune }),
+    diff: (snapshot, wanted) => planHostRecords(snapshot.current, wanted, snapshot.owned, { adopt: options.adopt, prune: options.prune, restartPending: snapshot.restartPending }),
     describe: (change) => ({ summary: describeRecordChange(change) }),
     async apply(changes) {
       await applyRecordChanges(options, changes)
@@ -52,38 +57,49 @@ function warnInsecure(pihole: PiholeConnector, ctx: StepContext): void {
 /**
  * Pi-hole writes first, then the owner list, for exactly the writes the Pi-hole accepted. A crash in between
  * converges on the next run: an added record is then found exactly as wanted and adopted, a removed one forgotten.
+ * CNAME writes are stored but not served until DNS restarts, so the owner list notes a pending restart before them
+ * and clears it only after the restart succeeded: a run whose restart failed or never came leaves it to the next.
  */
 async function applyRecordChanges(options: DnsRecordsStepOptions, changes: RecordChange[]): Promise<void> {
-  const accepted = { add: [] as string[], remove: [] as string[] }
+  const { ownership, pihole } = options
+  const accepted: Accepted = { add: [], remove: [], restartPending: true }
   for (const c of changes) {
     if (c.op === 'own') accepted.add.push(recordKey(c.record))
     if (c.op === 'forget') accepted.remove.push(c.key)
   }
-  const writes = changes.filter((c) => c.op === 'add' || c.op === 'remove')
+  const writes = changes.filter((c): c is Write => c.op === 'add' || c.op === 'remove')
+  const earlierRestart = changes.some((c) => c.op === 'restart')
+  const writesCnames = writes.some((c) => (c.op === 'add' ? c.record : c.entry.record).type === 'CNAME')
+  if (writesCnames && !earlierRestart) await ownership.update(pihole.url, { add: [], remove: [], restartPending: true })
   let failure: unknown
   try {
-    if (writes.length > 0) await options.pihole.withSession((session) => writeChanges(session, writes, accepted))
+    if (writes.length > 0 || earlierRestart) await pihole.withSession((session) => writeChanges(session, writes, accepted, earlierRestart))
   } catch (error) {
     failure = error
   }
+  const update: OwnershipChange = writesCnames || earlierRestart ? accepted : { add: accepted.add, remove: accepted.remove }
   // When both fail, the Pi-hole's error is the one to show; the next run repairs the owner list anyway.
-  await options.ownership.update(options.pihole.url, accepted).catch((error: unknown) => {
+  await ownership.update(pihole.url, update).catch((error: unknown) => {
     throw failure ?? error
   })
   if (failure !== undefined) throw failure
 }
 
-async function writeChanges(session: PiholeSession, writes: RecordChange[], accepted: { add: string[]; remove: string[] }): Promise<void> {
+type Write = Extract<RecordChange, { op: 'add' | 'remove' }>
+type Accepted = { add: string[]; remove: string[]; restartPending: boolean }
+
+async function writeChanges(session: PiholeSession, writes: Write[], accepted: Accepted, earlierRestart: boolean): Promise<void> {
   for (const change of writes) {
     if (change.op === 'remove') {
       await session.remove(change.entry)
       accepted.remove.push(recordKey(change.entry.record))
-    } else if (change.op === 'add') {
+    } else {
       await session.add(change.record)
       accepted.add.push(recordKey(change.record))
     }
   }
-  await session.applyPending()
+  await session.applyPending(earlierRestart)
+  accepted.restartPending = false
 }
 
 function conflictError(pihole: PiholeConnector, conflicts: Extract<RecordChange, { op: 'conflict' }>[]): DnsConflictError {

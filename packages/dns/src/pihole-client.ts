@@ -19,8 +19,11 @@ export type PiholeSession = {
   add(record: DnsRecord): Promise<'added' | 'present'>
   /** Not found counts as done. */
   remove(entry: PiholeEntry): Promise<'removed' | 'absent'>
-  /** After a batch: makes stored-but-not-yet-served changes live (v6 CNAMEs written with `restart=false`). */
-  applyPending(): Promise<void>
+  /**
+   * After a batch: makes stored-but-not-yet-served changes live (v6 CNAMEs written with `restart=false`), this
+   * session's, or an earlier run's as well when `earlier` says some still wait.
+   */
+  applyPending(earlier?: boolean): Promise<void>
 }
 
 export type OpenSession = {

@@ -88,8 +88,8 @@ function sessionApi(options: PiholeV6Options, sid: string | null): PiholeSession
       if (response.status === 204) cnamesChanged ||= entry.record.type === 'CNAME'
       return response.status === 204 ? 'removed' : 'absent'
     },
-    async applyPending() {
-      if (!cnamesChanged) return
+    async applyPending(earlier = false) {
+      if (!cnamesChanged && !earlier) return
       const response = await piholeRequest(options, 'POST', '/api/action/restartdns', { headers, expect: [200, 401, 403], retry: true })
       if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, 'webserver.api.allow_destructive may be off: restart DNS on the Pi-hole by hand to serve the new CNAMEs')
       cnamesChanged = false

@@ -109,4 +109,50 @@ Owned('insecureSkipTlsVerify on an HTTPS Pi-hole works and prints a warning line
   }
 })
 
+Owned('an entry naming other hosts too is never adopted nor removed; sync says it leaves it alone, then changes nothing', async (ctx) => {
+  const shared = await startPihole({ stateDir: stateDir(), ip: '127.0.4.35', dnsPort: 1053 })
+  try {
+    const both = '127.0.2.1 registry.homelab.local nas.homelab.local'
+    await shared.seed({ hosts: [both] })
+    const first = await run(ctx, 'sync', shared)
+    assert.is(first.code, 0, first.text)
+    assert.match(first.text, /registry\.homelab\.local is answered by "127\.0\.2\.1 registry\.homelab\.local nas\.homelab\.local", an entry this tool did not write: it is left as it is and never changed \(it names other hosts too/)
+    assert.not.match(first.text, /adopt A registry/)
+    shared.requests.reset()
+    assert.match((await run(ctx, 'sync', shared)).text, /recap dns: ok=\d+ changed=0/)
+    assert.equal(shared.requests.writes(), [])
+    // Even with nothing wanted any more, prune leaves it: it was never the tool's.
+    await run(ctx, 'prune', shared, { extra: { localstack: { enabled: false }, registry: { ui: { enabled: false } } } })
+    assert.ok(shared.records().hosts.includes(both))
+  } finally {
+    await shared.stop()
+  }
+})
+
+Owned('CNAMEs whose restartdns was refused are served by the next sync once it is allowed, then nothing moves', async (ctx) => {
+  const pihole = await startPihole({ stateDir: stateDir(), ip: '127.0.4.36', dnsPort: 1053 })
+  const cnames = { dns: { records: 'cname' } }
+  try {
+    await pihole.setFault({ kind: 'status', status: 403, match: { method: 'POST', pathPrefix: '/api/action/restartdns' } })
+    const refused = await run(ctx, 'sync', pihole, cnames)
+    assert.is(refused.code, 1, refused.text)
+    assert.match(refused.text, /allow_destructive/)
+    assert.is(pihole.records().cnameRecords.length, 3)
+    await pihole.setFault(undefined)
+    pihole.requests.reset()
+    const plan = await run(ctx, 'plan', pihole, cnames)
+    assert.match(plan.text, /restart DNS: CNAME changes of an earlier run are stored but not served yet/)
+    const repaired = await run(ctx, 'sync', pihole, cnames)
+    assert.is(repaired.code, 0, repaired.text)
+    assert.is(pihole.requests.count('POST', '/api/action/restartdns'), 1)
+    const verify = await run(ctx, 'verify', pihole, cnames)
+    assert.is(verify.code, 0, verify.text)
+    pihole.requests.reset()
+    assert.match((await run(ctx, 'sync', pihole, cnames)).text, /recap dns: ok=\d+ changed=0/)
+    assert.equal(pihole.requests.writes(), [])
+  } finally {
+    await pihole.stop()
+  }
+})
+
 Owned.run()
