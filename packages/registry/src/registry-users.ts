@@ -76,6 +76,14 @@ function checkUsersCommand(registry: HomelabConfig['registry'], command: UsersCo
   if (command.verb === 'rotate' && user?.password) {
     fail(`the password of ${command.name} comes from config (registry.users[${index}].password, passwordFile or HOMELAB_REGISTRY__USERS__${index}__PASSWORD)`, 'change it there and run bootstrap')
   }
+  // node-trust gives every K3s node registry.users[0]'s login (registries.yaml): changing it here would leave the
+  // nodes with a password the registry refuses, and every pull would fail until node-trust ran again.
+  if (command.verb === 'rotate' && index === 0) {
+    fail(`${command.name} is registry.users[0], the login every K3s node pulls with; a new password here would break pulls on the nodes`, 'run pnpm rotate-credentials instead: it rolls the new password out to every node and proves a pull on each')
+  }
+  if (command.verb === 'remove' && index === 0) {
+    fail(`${command.name} is registry.users[0], the login every K3s node pulls with; removing it would break pulls on the nodes`, `put another user first in registry.users, run pnpm turbo bootstrap (the nodes move to that login), then remove ${command.name}`)
+  }
   if (command.verb === 'rotate') return
   if (target.configFile.source === 'example') fail('no homelab.yaml: users add and remove edit registry.users in your config file', 'copy homelab.example.yaml to homelab.yaml first')
   const fromEnv = Object.keys(target.env).find((k) => /^HOMELAB_REGISTRY__USERS(__\d+__NAME)?$/.test(k) && target.env[k])

@@ -125,12 +125,12 @@ Users('users rotate --password-file writes the new password 0600 and changes exa
 })
 
 Users('users rotate --show-password prints the new password, which is what the htpasswd Secret accepts', async (ctx) => {
-  const { code, output } = await users(ctx, ['rotate', 'admin', '--show-password'])
+  const { code, output } = await users(ctx, ['rotate', 'ci', '--show-password'])
   assert.is(code, 0, output)
-  const shown = /^admin: (\S+)$/m.exec(output)?.[1]
+  const shown = /^ci: (\S+)$/m.exec(output)?.[1]
   assert.ok(shown, output)
-  assert.is(await stored(ctx, 'admin'), shown)
-  assert.ok(apacheVerifies(await htpasswd(ctx), 'admin', shown!))
+  assert.is(await stored(ctx, 'ci'), shown)
+  assert.ok(apacheVerifies(await htpasswd(ctx), 'ci', shown!))
   ctx.printed.pop() // the one output that shows a password on purpose
 })
 
@@ -145,6 +145,8 @@ const refusals: [string, string[], RegExp][] = [
   ['rotate of an unknown user', ['rotate', 'nobody'], /not in registry\.users/],
   ['a name with a colon', ['add', 'a:b'], /must not contain ":"/],
   ['--password-stdin with rotate', ['rotate', 'ci', '--password-stdin'], /only goes with users add/],
+  ['rotate of registry.users[0], the login the nodes pull with', ['rotate', 'admin'], /admin is registry\.users\[0\].*break pulls.*run pnpm rotate-credentials instead/s],
+  ['remove of registry.users[0], the login the nodes pull with', ['remove', 'admin'], /admin is registry\.users\[0\].*put another user first in registry\.users, run pnpm turbo bootstrap/s],
   ['users add --password-stdin with nothing on stdin', ['add', 'empty', '--password-stdin'], /empty password.*drop --password-stdin/],
 ]
 for (const [name, args, message] of refusals) {
@@ -154,7 +156,10 @@ for (const [name, args, message] of refusals) {
     assert.ok(code === 1 || code === 2, output)
     assert.match(output, message)
     assert.is(await htpasswd(ctx), before)
-    assert.not.match(readFileSync(ctx.configPath, 'utf8'), /name: (nobody|empty|a:b)/)
+    const text = readFileSync(ctx.configPath, 'utf8')
+    assert.not.match(text, /name: (nobody|empty|a:b)/)
+    assert.match(text, /- name: admin\n/)
+    assert.ok(parseHtpasswd(await htpasswd(ctx)).has('admin'))
   })
 }
 
