@@ -1,5 +1,7 @@
 // `pnpm rotate-credentials [--user NAME]`: a new registry password, rolled out to the registry and every node, proven
-// by a pull on each node and the old password refused. Interrupted, the next run finishes the same rotation.
+// by a pull on each node and the old password refused. Interrupted, the next run finishes the same rotation; one
+// recorded for a user no longer in registry.users cannot finish, so the run stops at once and names the kubectl
+// command that deletes the record (Secret <kubernetes.namespace>/registry-rotation).
 import { COMMON_FLAGS, openToolContext, processIo, runSteps, runTask } from '@homelab/core'
 import { rotateCredentialsSteps } from './runbooks/rotate-credentials-steps.js'
 import { rotationState } from './runbooks/rotation-state.js'

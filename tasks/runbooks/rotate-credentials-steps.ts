@@ -1,4 +1,4 @@
-import { applyStep, checkStep, waitFor, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, checkStep, waitFor, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
 import { nodeTrust, TRUST_MATERIAL_STEP } from '@homelab/node-trust'
 import { resolveRegistryCredentials } from '@homelab/registry'
 import { loginAccepted, loginRefused, registryEndpoint } from './registry-endpoint.js'
@@ -39,6 +39,7 @@ export async function rotateCredentialsSteps(ctx: ToolContext, state: RotationSt
       // The kubelet refreshes a mounted Secret within its sync period; Distribution re-reads htpasswd when it changes.
       await waitFor(async () => ({ done: await loginAccepted(endpoint, login), seen: 'the registry still refuses it' }), {
         what: `registry ${endpoint.host} accepting the new password of ${state.user}`, timeoutMs: ctx.config.timeouts.rollout.milliseconds, intervalMs: 500, signal: stepCtx.signal,
+        hint: newPasswordWaitHint(ctx.config),
       })
     }, [htpasswdStep.name]),
     ...nodeSteps,
@@ -53,6 +54,12 @@ export async function rotateCredentialsSteps(ctx: ToolContext, state: RotationSt
     }, [STEP.newAccepted]),
     finishStep(ctx, [STEP.oldRejected, ...pullSteps.map((s) => s.name), ...nodeSteps.map((s) => s.name)]),
   ]
+}
+
+/** What to check when the registry never takes the new password: it reads another Secret than the one written. */
+export const newPasswordWaitHint = (config: HomelabConfig) => {
+  const ns = config.registry.namespace
+  return `check that Deployment ${ns}/registry mounts Secret ${ns}/${config.registry.auth.secretName} (registry.auth.secretName): kubectl -n ${ns} get deploy registry -o jsonpath='{.spec.template.spec.volumes}'; then run rotate-credentials again, it resumes this rotation with the same new password`
 }
 
 /** Deletes the rotation record: only once every node pulls with the new password and the old one is refused. */

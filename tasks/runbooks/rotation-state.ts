@@ -23,6 +23,14 @@ export async function rotationState(kube: KubeClient, config: HomelabConfig, req
     if (requestedUser && requestedUser !== user) {
       throw new RunbookError(`a rotation of ${user}'s password is still unfinished; it must end before ${requestedUser}'s starts`, { key: `Secret ${config.kubernetes.namespace}/${ROTATION_SECRET}`, hint: `run rotate-credentials without --user (or with --user ${user}) to finish it` })
     }
+    // The record outlives config edits: a user removed since would make "registry accepts the new password" wait
+    // until it times out, on every run. Deleting the record is the operator's call, so say exactly how.
+    if (!config.registry.users.some((u) => u.name === user)) {
+      throw new RunbookError(`the unfinished rotation of ${user}'s password cannot finish: ${user} is no longer in registry.users`, {
+        key: `Secret ${config.kubernetes.namespace}/${ROTATION_SECRET}`,
+        hint: `if ${user} was removed on purpose, delete the rotation record (kubectl -n ${config.kubernetes.namespace} delete secret ${ROTATION_SECRET}) and run rotate-credentials again; else add ${user} back to registry.users`,
+      })
+    }
     const previous = decode(stored['previous'])
     return { user, next: new Secret(decode(stored['next'])!), previous: previous === undefined ? undefined : new Secret(previous), resumed: true }
   }
