@@ -1,13 +1,17 @@
 import { posix } from 'node:path'
 import { SshError, type SshSession } from '@homelab/core'
+import { restartMarkerPath } from './restart-marker.js'
 import type { K3sUnit, TrustNode } from './trust-nodes.js'
 
-/** What a node has now: its registries.yaml and CA file (undefined when absent). */
-export type NodeFiles = { registriesYaml: string | undefined; ca: Buffer | undefined }
+/**
+ * What a node has now: its registries.yaml and CA file (undefined when absent), and whether an earlier run left a
+ * restart due (its marker file is there).
+ */
+export type NodeFiles = { registriesYaml: string | undefined; ca: Buffer | undefined; restartPending: boolean }
 
 export async function readNodeFiles(session: SshSession, paths: { registriesYamlPath: string; caPath: string }): Promise<NodeFiles> {
-  const [yaml, ca] = await Promise.all([session.readFile(paths.registriesYamlPath), session.readFile(paths.caPath)])
-  return { registriesYaml: yaml?.toString('utf8'), ca }
+  const [yaml, ca, marker] = await Promise.all([session.readFile(paths.registriesYamlPath), session.readFile(paths.caPath), session.readFile(restartMarkerPath(paths.registriesYamlPath))])
+  return { registriesYaml: yaml?.toString('utf8'), ca, restartPending: marker !== undefined }
 }
 
 /** The K3s unit from config, else the one whose unit file exists (`systemctl cat` fails for a unit that does not). */

@@ -3,6 +3,7 @@ import type { MergeLimits } from './merge-registries-yaml.js'
 import { NodeRolloutError } from './errors/node-rollout-error.js'
 import { detectK3sUnit, newestBackup, type NodeFiles } from './node-files.js'
 import { readyCondition, resolveNodeName, waitForReadyAfterRestart } from './node-readiness.js'
+import { clearRestartPending, markRestartPending, restartMarkerPath } from './restart-marker.js'
 import { describeNodeTrustChange, planNodeTrust, type FileWrite, type K3sRestart, type NodeTrustChange } from './plan-node-trust.js'
 import type { TrustMaterial } from './registry-trust-material.js'
 import type { RestartRollout } from './restart-rollout.js'
@@ -62,17 +63,20 @@ export function nodeTrustStep(deps: NodeTrustStepDeps): Step<NodeTrustState, Nod
 async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange[], ctx: StepContext): Promise<void> {
   const session = await deps.session()
   const kube = deps.kube()
+  const yamlPath = deps.config.nodeTrust.registriesYamlPath
   const restart = changes.find((c): c is K3sRestart => c.op === 'restart')
   // Before any write: a node we could not wait for must not get a new file it would only read on some later restart.
   const nodeName = restart ? await resolveNodeName(kube, deps.node) : undefined
   const before = nodeName ? readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })) : undefined
+  // Marked before the first write: whatever stops us after it (a failed restart, a dropped connection, Ctrl-C, a
+  // kill), the next run reads the marker and restarts again instead of finding the files equal and doing nothing.
+  if (restart && !restart.pending) await markRestartPending(session, yamlPath)
   for (const write of changes.filter((c): c is FileWrite => c.op === 'write')) {
     await session.writeFileAtomic(write.path, write.data, { mode: write.mode, backup: { keep: deps.config.nodeTrust.backups } })
   }
   if (!restart || !nodeName) return
   ctx.progress(`restarting ${restart.unit} on ${deps.node.label}`)
-  // Ctrl-C stops neither the restart nor the wait for the node: the next run finds the file in place, so it would
-  // never restart this node or look at it again.
+  // Ctrl-C stops neither the restart nor the wait for the node: stopping here would leave a node restarting unseen.
   const interrupted = () => ctx.progress(`interrupted: waiting for ${deps.node.label} to come back from its restart before stopping (Ctrl-C again to leave now)`)
   if (ctx.signal.aborted) interrupted()
   else ctx.signal.addEventListener('abort', interrupted, { once: true })
@@ -84,11 +88,12 @@ async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange
     await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs, progress: ctx.progress })
     await waitForContainerd(session, deps.node.label, timeoutMs - (Date.now() - started))
   } catch (cause) {
-    const hadFile = changes.some((c) => c.op === 'write' && c.path === deps.config.nodeTrust.registriesYamlPath && c.before !== undefined)
+    const hadFile = changes.some((c) => c.op === 'write' && c.path === yamlPath && c.before !== undefined)
     throw await rolloutStopped(deps, session, { unit: restart.unit, nodeName, cause, hadFile })
   } finally {
     ctx.signal.removeEventListener('abort', interrupted)
   }
+  await clearRestartPending(session, deps.node.label, yamlPath)
 }
 
 /** The runtime answers CRI again (`k3s crictl version`), not only the kubelet's status. */
@@ -113,7 +118,7 @@ async function rolloutStopped(deps: NodeTrustStepDeps, session: SshSession, fail
       host,
       path,
       cause: failed.cause,
-      hint: `to restore the previous file, on ${user}@${host} run \`${sudo}${undo} && ${sudo}systemctl restart ${failed.unit}\`${backup ? '' : ' (there was no previous file)'}, then look at \`journalctl -u ${failed.unit}\``,
+      hint: `to restore the previous file, on ${user}@${host} run \`${sudo}${undo} && ${sudo}systemctl restart ${failed.unit}\`${backup ? '' : ' (there was no previous file)'}, then look at \`journalctl -u ${failed.unit}\`; the restart stays due (${restartMarkerPath(path)}), so the next sync restarts this node again`,
     },
   )
 }

@@ -135,6 +135,30 @@ Faults('a node that never becomes Ready stops the rollout, says how to restore, 
   assert.not.ok(existsSync(yamlOf(node(env, 2))) || existsSync(yamlOf(node(env, 3))), 'a node after the stop was written')
 })
 
+Faults('a restart that never finished is retried by the next sync (plan shows it due); then the marker is gone and a third sync is a no-op', async (ctx) => {
+  const { env } = ctx
+  const target = node(env, 3)
+  const marker = join(k3sDir(target), '.homelab-devtools-restart-pending')
+  const config = configWith(ctx, [entry(env, 3, { role: 'server' })])
+  await setLabNodeFault(target, 'never-ready')
+  const failed = await runTool(nodeTrust, 'bootstrap', config)
+  assert.is(failed.code, 1, failed.output)
+  assert.ok(existsSync(yamlOf(target)) && existsSync(marker), 'the files were written and the restart marked due')
+  await setLabNodeFault(target, 'none')
+  const plan = await runTool(nodeTrust, 'plan', config)
+  assert.match(plan.output, /restart k3s on 127\.0\.1\.224 \(still due: an earlier run wrote the files but did not see K3s come back\)/, plan.output)
+  const restarts = labNodeRestarts(target).length
+  const retry = await runTool(nodeTrust, 'bootstrap', config)
+  assert.is(retry.code, 0, retry.output)
+  assert.match(retry.output, /changed=1/)
+  assert.is(labNodeRestarts(target).length, restarts + 1)
+  assert.is(labNodeRestarts(target).at(-1)?.outcome, 'ready')
+  assert.not.ok(existsSync(marker), 'the marker outlived a restart that finished')
+  const again = await runTool(nodeTrust, 'bootstrap', config)
+  assert.match(again.output, /changed=0/, again.output)
+  assert.is(labNodeRestarts(target).length, restarts + 1)
+})
+
 Faults('a wrong registry password: the CRI pull fails and verify calls it an auth error', async (ctx) => {
   const { env } = ctx
   const wrong = `wrong-${env.password}`
