@@ -64,6 +64,7 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
         ...(kubeconfigPath ? { kubeconfigPath } : {}),
         ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
         fieldManager: config.kubernetes.fieldManager,
+        requestTimeoutMs: config.timeouts.kubernetes.milliseconds,
       })
     },
     ssh: clients.ssh,

@@ -1,4 +1,4 @@
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node'
+import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type Configuration, type KubernetesObject, type RequestContext } from '@kubernetes/client-node'
 import { ApplyConflictError, KubeError } from '../errors/kube-error.js'
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
 
@@ -7,7 +7,15 @@ export type KubeClientOptions = {
   kubeconfigPath?: string
   context?: string
   fieldManager: string
+  /**
+   * How long one API request may take, connection to last byte (`timeouts.kubernetes`; default 30 s). Every call this
+   * client makes is a short request (waits poll), so none is cut short by it.
+   */
+  requestTimeoutMs?: number
 }
+
+/** What `timeouts.kubernetes` defaults to, for clients made without a config. */
+export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 30_000
 
 export type KubeClient = {
   readonly server: string
@@ -37,7 +45,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   if (options.context) config.setCurrentContext(options.context)
   reuseConnections(config)
   const server = config.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)'
-  const api = SharedDiscoveryObjectApi.makeFor(config)
+  const api = SharedDiscoveryObjectApi.makeFor(config, options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS)
   const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
   const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } })
 
@@ -112,6 +120,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
  */
 class SharedDiscoveryObjectApi extends KubernetesObjectApi {
   readonly #fetching = new Map<string, Promise<unknown>>()
+  #requestTimeoutMs = DEFAULT_KUBE_REQUEST_TIMEOUT_MS
 
   /** Whether discovery lists this kind in this group version; a group the server does not have is a no. */
   async serves(apiVersion: string, kind: string): Promise<boolean> {
@@ -124,10 +133,35 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
   }
 
   /** What KubernetesObjectApi.makeApiClient does, for this class. */
-  static makeFor(config: KubeConfig): SharedDiscoveryObjectApi {
+  static makeFor(config: KubeConfig, requestTimeoutMs: number): SharedDiscoveryObjectApi {
     const api = config.makeApiClient(SharedDiscoveryObjectApi)
     api.setDefaultNamespace(config)
+    api.#requestTimeoutMs = requestTimeoutMs
     return api
+  }
+
+  /**
+   * Every request, discovery included, goes through here. A hung API server (accepts, never answers) would otherwise
+   * hold the run forever: the signal ends node-fetch's request and frees its socket, and the race also covers the
+   * credential step before it (an exec plugin that never returns).
+   */
+  protected override async requestPromise<T extends KubernetesObject>(context: RequestContext, type?: string, options?: Configuration): Promise<T> {
+    const ms = this.#requestTimeoutMs
+    const controller = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new KubeRequestTimeout(ms)
+        controller.abort(error)
+        reject(error)
+      }, ms)
+    })
+    context.setSignal(controller.signal)
+    try {
+      return await Promise.race([super.requestPromise<T>(context, type, options), timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   protected override async resource(apiVersion: string, kind: string, options?: Parameters<KubernetesObjectApi['create']>[4]): ReturnType<KubernetesObjectApi['resource']> {
@@ -180,6 +214,18 @@ const safeJson = (text: string): unknown => {
 
 const isStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code && !isMissingKind(error)
 
+/** Thrown inside the client when one request outlives `timeouts.kubernetes`; toKubeError names the server. */
+class KubeRequestTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${formatMs(timeoutMs)}`)
+  }
+}
+
+const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+
+/** The reason given to a KubeError when a request ran past `timeouts.kubernetes`. */
+export const KUBE_TIMEOUT = 'Timeout'
+
 /** The reason given to a KubeError when the API has no such kind at all (an absent CRD). */
 export const NO_KIND = 'NoKind'
 
@@ -201,6 +247,16 @@ function statusBody(error: ApiException<unknown>): StatusBody {
 /** Turns client-node failures into messages that say what, where and what to do. */
 export function toKubeError(action: string, ref: ObjectRef, server: string, error: unknown): KubeError {
   const object = describeRef(ref)
+  if (error instanceof KubeRequestTimeout) {
+    return new KubeError(`cannot ${action} ${object}: API server ${server} did not answer within ${formatMs(error.timeoutMs)} (timeouts.kubernetes)`, {
+      host: server,
+      object,
+      key: 'timeouts.kubernetes',
+      reason: KUBE_TIMEOUT,
+      cause: error,
+      hint: 'check that the API server is up and not overloaded, or raise timeouts.kubernetes in the config',
+    })
+  }
   if (isMissingKind(error)) {
     return new KubeError(`cannot ${action} ${object}: the API server has no kind ${ref.kind} in ${ref.apiVersion}`, {
       host: server,

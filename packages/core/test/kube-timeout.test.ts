@@ -1,0 +1,85 @@
+// An API server that accepts the connection and the TLS handshake, then never answers (hung, or SIGSTOPped): every
+// request must end after timeouts.kubernetes with an error naming the server, the limit and that key.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import type { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer, type Server } from 'node:tls'
+import { reportHookErrors } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createKubeClient, createReporter, KubeError, openToolContext } from '../src/index.js'
+
+type Ctx = { server: Server; sockets: Set<Socket>; url: string; dir: string; kubeconfigPath: string }
+const Timeout = suite<Ctx>('a Kubernetes API server that never answers', {} as Ctx)
+
+Timeout.before(reportHookErrors(async (ctx) => {
+  ctx.dir = mkdtempSync(join(tmpdir(), 'kube-timeout-'))
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=127.0.0.1'], { cwd: ctx.dir, stdio: 'pipe' })
+  ctx.sockets = new Set()
+  ctx.server = createServer({ key: readFileSync(join(ctx.dir, 'k.pem')), cert: readFileSync(join(ctx.dir, 'c.pem')) }, (socket) => {
+    ctx.sockets.add(socket)
+    socket.on('close', () => ctx.sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => ctx.server.listen(0, '127.0.0.1', resolve))
+  ctx.url = `https://127.0.0.1:${(ctx.server.address() as { port: number }).port}`
+  ctx.kubeconfigPath = join(ctx.dir, 'kubeconfig')
+  writeFileSync(ctx.kubeconfigPath, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${ctx.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: k, context: {cluster: c, user: u}}]\ncurrent-context: k\n`)
+}))
+Timeout.after(async (ctx) => {
+  for (const socket of ctx.sockets ?? []) socket.destroy()
+  await new Promise((resolve) => ctx.server?.close(resolve))
+})
+
+/** The call's error, or a failure if it is still pending after `withinMs` (before the fix it never settled). */
+async function failureWithin(call: Promise<unknown>, withinMs: number): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now()
+  let timer: NodeJS.Timeout | undefined
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), withinMs)))
+  const outcome = await Promise.race([call.then(() => 'answered' as const, (error: unknown) => ({ error })), hung])
+  clearTimeout(timer)
+  if (outcome === 'hung') assert.unreachable(`still waiting after ${withinMs} ms`)
+  if (outcome === 'answered') assert.unreachable('a server that never answers answered')
+  return { error: (outcome as { error: unknown }).error, ms: Date.now() - started }
+}
+
+const assertTimeoutError = (error: unknown, url: string, limit: string) => {
+  assert.instance(error, KubeError)
+  const e = error as KubeError
+  assert.is(e.reason, 'Timeout')
+  assert.is(e.key, 'timeouts.kubernetes')
+  assert.ok(e.message.includes(url), e.message)
+  assert.ok(e.message.includes(limit), e.message)
+  assert.match(e.message, /timeouts\.kubernetes/)
+}
+
+Timeout('get, create, apply and list each end after requestTimeoutMs, naming the server, the limit and the config key', async (ctx) => {
+  const kube = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'kube-timeout-test', requestTimeoutMs: 300 })
+  const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y', namespace: 'x' }, data: {} }
+  const calls: [string, () => Promise<unknown>][] = [
+    ['get', () => kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'x', name: 'y' })],
+    ['create', () => kube.create(object)],
+    ['apply', () => kube.apply(object, { dryRun: true, force: false })],
+    ['list', () => kube.list('v1', 'ConfigMap', { namespace: 'x' })],
+  ]
+  for (const [name, call] of calls) {
+    const { error, ms } = await failureWithin(call(), 5000)
+    assertTimeoutError(error, ctx.url, '300ms')
+    assert.ok(ms >= 250, `${name} gave up after ${ms} ms, before its limit`)
+  }
+})
+
+Timeout('a tool context gives its Kubernetes client timeouts.kubernetes from the config', async (ctx) => {
+  const config = join(ctx.dir, 'homelab.yaml')
+  writeFileSync(config, 'domain: timeout.example\ntimeouts:\n  kubernetes: 400ms\n')
+  const tool = openToolContext({ flags: { config, kubeconfig: ctx.kubeconfigPath }, reporter: createReporter({ json: true, out: { write: () => true } }), env: {}, cwd: '/', signal: new AbortController().signal })
+  try {
+    const { error } = await failureWithin(tool.kube().get({ apiVersion: 'v1', kind: 'Namespace', name: 'homelab' }), 5000)
+    assertTimeoutError(error, ctx.url, '400ms')
+  } finally {
+    await tool.close()
+  }
+})
+
+Timeout.run()
