@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { ManifestError } from '@homelab/core'
 import type { HomelabConfig, KubeObject } from '@homelab/core'
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment'
@@ -30,6 +31,19 @@ export function localstackEnv(localstack: Localstack): IEnvVar[] {
   return env
 }
 
+/** The pod-template annotation that changes, and so rolls the pod, when the auth token does. */
+export const AUTH_TOKEN_HASH_ANNOTATION = 'homelab-devtools/auth-token-hash'
+
+/**
+ * A secretKeyRef is read once, at container start: a new token in the Secret leaves the template as it was and the pod
+ * running on the old one. A short hash of the token (never the token) in the template makes a new token a rollout,
+ * and the same token the same render.
+ */
+export function authTokenHash(localstack: Localstack): string | undefined {
+  if (localstack.edition !== 'token' || localstack.authToken === undefined) return undefined
+  return `sha256:${createHash('sha256').update(localstack.authToken.reveal(), 'utf8').digest('hex').slice(0, 16)}`
+}
+
 function localstackContainer(deployment: IDeployment): IContainer {
   const container = deployment.spec?.template.spec?.containers.find((c) => c.name === NAMES.container)
   if (!container) throw new ManifestError(`manifest ${MANIFEST_FILES.deployment} has no container named ${NAMES.container}`, { path: MANIFEST_FILES.deployment, hint: 'restore the manifest with git' })
@@ -48,7 +62,10 @@ export function renderDeployment(localstack: Localstack): KubeObject {
     limits: { memory: localstack.resources.limits.memory.toString(), cpu: localstack.resources.limits.cpu.toString() },
   }
   container.volumeMounts = [...(container.volumeMounts ?? []), ...lambda.mounts]
-  const pod = deployment.spec!.template.spec!
+  const template = deployment.spec!.template
+  const hash = authTokenHash(localstack)
+  if (hash) template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [AUTH_TOKEN_HASH_ANNOTATION]: hash } }
+  const pod = template.spec!
   pod.containers = [...pod.containers, ...lambda.sidecars]
   pod.volumes = [...(pod.volumes ?? []), ...lambda.volumes]
   return deployment as KubeObject

@@ -103,6 +103,25 @@ Bootstrap('token mode stores the token in a Secret, the pod reads it by secretKe
   assert.not.ok(output().includes(Buffer.from(TOKEN).toString('base64')), 'nor its base64')
 })
 
+Bootstrap('a new auth token rolls the Deployment; the same token again reports changed=0', async (ctx) => {
+  const ns = namespace(ctx, 'rotate')
+  const withToken = (authToken: string) => context(ctx, { namespace: ns, edition: 'token', image: 'localstack/localstack:2026.07.0', authToken })
+  const first = withToken(TOKEN)
+  assert.is((await bootstrap(first.tool)).failed, 0, first.output())
+  await settled(first.tool)
+  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'localstack' }
+  const before = (await first.tool.kube().get(ref))?.metadata['generation']
+  const rotated = withToken(`${TOKEN}-rotated`)
+  const changed = await bootstrap(rotated.tool)
+  assert.is(changed.failed, 0, rotated.output())
+  assert.is(changed.results.find((r) => r.step === 'localstack deployment')?.status, 'changed', rotated.output())
+  assert.is.not((await rotated.tool.kube().get(ref))?.metadata['generation'], before, 'the pod template did not change')
+  await settled(rotated.tool)
+  const again = withToken(`${TOKEN}-rotated`)
+  assert.is((await bootstrap(again.tool)).changed, 0, again.output())
+  for (const run of [first, rotated, again]) assert.not.ok(run.output().includes(TOKEN), 'the token must never be printed')
+})
+
 Bootstrap('token mode without a token fails the edition step with the reason and applies nothing', async (ctx) => {
   const name = namespace(ctx, 'notoken')
   const { tool, output } = context(ctx, { namespace: name, edition: 'token', image: 'localstack/localstack:2026.07.0' })

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { EditionError, ManifestError, REMOVED_VARIABLES, checkEdition, renderLocalstackManifests, validateManifest } from '../src/index.js'
+import { AUTH_TOKEN_HASH_ANNOTATION, EditionError, ManifestError, REMOVED_VARIABLES, checkEdition, renderLocalstackManifests, validateManifest } from '../src/index.js'
 import { testConfig } from './lab-config.js'
 
 type Container = { name: string; image: string; env?: { name: string; value?: string; valueFrom?: unknown }[]; resources?: unknown; securityContext?: { privileged?: boolean }; ports?: { protocol?: string }[]; volumeMounts?: { name: string; mountPath: string }[]; readinessProbe?: { httpGet?: { path: string; port: number } } }
@@ -71,6 +71,20 @@ Render('token edition: the token reaches the pod only by secretKeyRef; PERSISTEN
     if (name !== 'authTokenSecret') assert.not.ok(text.includes(base64), `${name} must not hold the token`)
   }
   assert.equal(m.authTokenSecret?.['data'], { token: base64 })
+})
+
+Render('a new auth token changes the pod template (so the pod restarts on it); the same token renders the same', () => {
+  const annotationsOf = (token: string | undefined) => {
+    const config = token === undefined ? testConfig() : testConfig({ edition: 'token', image: 'localstack/localstack:2026.07.0', authToken: token })
+    return (renderLocalstackManifests(config).deployment['spec'] as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata?.annotations
+  }
+  const other = 'ls-render-test-token-rotated-1b2c'
+  const hash = annotationsOf(TOKEN)?.[AUTH_TOKEN_HASH_ANNOTATION]
+  assert.match(hash ?? '', /^sha256:[0-9a-f]{16}$/)
+  assert.is.not(annotationsOf(other)?.[AUTH_TOKEN_HASH_ANNOTATION], hash, 'a rotated token must change the template')
+  assert.equal(JSON.stringify(renderLocalstackManifests(tokenConfig()).deployment), JSON.stringify(renderLocalstackManifests(tokenConfig()).deployment))
+  assert.not.ok(JSON.stringify(annotationsOf(TOKEN)).includes(TOKEN))
+  assert.is(annotationsOf(undefined)?.[AUTH_TOKEN_HASH_ANNOTATION], undefined, 'community has no token to hash')
 })
 
 Render('token edition without a token fails with the key to set', () => {
