@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createConnection, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -217,6 +218,54 @@ Pool('exec passes awkward arguments and stdin through unchanged and reports the 
   assert.is(printed.stdout, awkward.map((a) => `[${a}]`).join(''))
   assert.is((await session.exec(['cat'], { stdin: 'from stdin\n' })).stdout, 'from stdin\n')
   assert.is((await session.exec(['sh', '-c', 'exit 7'])).code, 7)
+})
+
+type Relay = { port: number; silence: () => void; close: () => void }
+
+/** A TCP relay to a node's sshd that can go silent, as a node does that loses power or its network mid-command. */
+async function startRelay(host: string): Promise<Relay> {
+  const sockets: [Socket, Socket][] = []
+  const server = createServer((client) => {
+    const upstream = createConnection(22, host)
+    client.pipe(upstream).on('error', () => undefined)
+    upstream.pipe(client).on('error', () => undefined)
+    sockets.push([client, upstream])
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    silence: () => {
+      for (const [client, upstream] of sockets) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
+    },
+    close: () => {
+      for (const pair of sockets) for (const socket of pair) socket.destroy()
+      server.close()
+    },
+  }
+}
+
+Pool('a node that goes silent mid-command is given up on after the missed keepalives, not waited on forever', async ({ lab, scratch }) => {
+  const relay = await startRelay(node(lab, 0).host)
+  const pool = new SshPool()
+  try {
+    const target = { ...rootTarget(lab, 0), host: '127.0.0.1', port: relay.port, knownHostsPath: join(scratch, 'relay_known_hosts'), acceptNewHostKeys: true, keepaliveIntervalMs: 200 }
+    const session = await pool.session(target)
+    const running = session.exec(['sleep', '30'])
+    await sleep(300)
+    relay.silence()
+    const outcome = await Promise.race([running.then(() => 'finished', (error: unknown) => error), sleep(8000).then(() => 'still waiting after 8 s')])
+    assert.instance(outcome, SshError)
+    assert.match((outcome as SshError).message, /connection lost while running sleep/)
+    assert.match((outcome as SshError).message, /keepalives unanswered/)
+  } finally {
+    relay.close()
+    await pool.close()
+  }
 })
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -67,7 +67,6 @@ async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange
   const restart = changes.find((c): c is K3sRestart => c.op === 'restart')
   // Before any write: a node we could not wait for must not get a new file it would only read on some later restart.
   const nodeName = restart ? await resolveNodeName(kube, deps.node) : undefined
-  const before = nodeName ? readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })) : undefined
   // Marked before the first write: whatever stops us after it (a failed restart, a dropped connection, Ctrl-C, a
   // kill), the next run reads the marker and restarts again instead of finding the files equal and doing nothing.
   if (restart && !restart.pending) await markRestartPending(session, yamlPath)
@@ -75,14 +74,18 @@ async function writeAndRestart(deps: NodeTrustStepDeps, changes: NodeTrustChange
     await session.writeFileAtomic(write.path, write.data, { mode: write.mode, backup: { keep: deps.config.nodeTrust.backups } })
   }
   if (!restart || !nodeName) return
+  // Read just before the restart: a heartbeat the old kubelet posts after this must not pass for the new one's.
+  const before = readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName }))
   ctx.progress(`restarting ${restart.unit} on ${deps.node.label}`)
   // Ctrl-C stops neither the restart nor the wait for the node: stopping here would leave a node restarting unseen.
   const interrupted = () => ctx.progress(`interrupted: waiting for ${deps.node.label} to come back from its restart before stopping (Ctrl-C again to leave now)`)
   if (ctx.signal.aborted) interrupted()
   else ctx.signal.addEventListener('abort', interrupted, { once: true })
   try {
-    const result = await session.exec(['systemctl', 'restart', restart.unit])
-    if (result.code !== 0) throw new Error(`systemctl restart ${restart.unit} exited ${result.code}: ${result.stderr.trim() || 'no message'}`)
+    // K3s units are Type=notify with TimeoutStartSec=0: a blocking restart of a K3s that never gets ready never
+    // returns. --no-block only queues the job, so the Ready wait below, with its nodeReady timeout, is what waits.
+    const result = await session.exec(['systemctl', 'restart', '--no-block', restart.unit])
+    if (result.code !== 0) throw new Error(`systemctl restart --no-block ${restart.unit} exited ${result.code}: ${result.stderr.trim() || 'no message'}`)
     const timeoutMs = deps.config.timeouts.nodeReady.milliseconds
     const started = Date.now()
     await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs, progress: ctx.progress })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { inNodeNamespace, labNodeRestarts, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
+import { inNodeNamespace, labNodeRestarts, sampleProcessArgv, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
 import { createNodeTrust, nodeTrust } from '../src/index.js'
 import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
@@ -148,8 +148,12 @@ Faults('a restart that never finished is retried by the next sync (plan shows it
   const plan = await runTool(nodeTrust, 'plan', config)
   assert.match(plan.output, /restart k3s on 127\.0\.1\.224 \(still due: an earlier run wrote the files but did not see K3s come back\)/, plan.output)
   const restarts = labNodeRestarts(target).length
+  const sampler = sampleProcessArgv()
   const retry = await runTool(nodeTrust, 'bootstrap', config)
+  const { seen } = sampler.stop()
   assert.is(retry.code, 0, retry.output)
+  // Queued, not waited on: a K3s unit (Type=notify, TimeoutStartSec=0) that never gets ready would hang a blocking restart.
+  assert.ok([...seen].some((c) => c.includes('systemctl restart --no-block k3s')), 'the restart was not queued with --no-block')
   assert.match(retry.output, /changed=1/)
   assert.is(labNodeRestarts(target).length, restarts + 1)
   assert.is(labNodeRestarts(target).at(-1)?.outcome, 'ready')

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Client, type ConnectConfig } from 'ssh2'
 import { HostKeyError, SshError } from '../errors/ssh-error.js'
 import { knownKeyTypes, type KnownHostsFile } from './known-hosts.js'
-import { configKeyOf, DEFAULT_CONNECT_TIMEOUT_MS, describeCredentials, portOf, type SshTarget } from './ssh-target.js'
+import { configKeyOf, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEPALIVE_INTERVAL_MS, describeCredentials, KEEPALIVE_COUNT_MAX, portOf, type SshTarget } from './ssh-target.js'
 
 /*
  * ssh2's default host key order. Known key types are moved to the front so a node holding an ed25519 and an RSA
@@ -53,6 +53,8 @@ export async function connectSsh(target: SshTarget, knownHosts: KnownHostsFile):
     privateKey,
     agent: target.agent,
     readyTimeout: target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepaliveInterval: target.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
     algorithms: { serverHostKey: preferKnownTypes(knownTypes) },
     hostVerifier: (keyBlob: Buffer, verify: (valid: boolean) => void) => {
       const acceptNew = target.acceptNewHostKeys ?? false

@@ -5,7 +5,7 @@ import { sftpReadFile, sftpWriteFileAtomic } from './sftp-file.js'
 import { shellJoin } from './shell-quote.js'
 import { MISSING_EXIT_CODE, readFileCommand, SHORT_INPUT_EXIT_CODE, writeFileAtomicCommand } from './sudo-file.js'
 import { resolveSudoMode, sudoPrefix, sudoStdin, type RawResult, type SudoMode } from './sudo-access.js'
-import { portOf, type SshTarget } from './ssh-target.js'
+import { KEEPALIVE_COUNT_MAX, portOf, type SshTarget } from './ssh-target.js'
 
 const firstWord = (command: string): string => command.split(' ', 1)[0] ?? command
 
@@ -99,7 +99,7 @@ export class SshSession {
         channel.on('data', (chunk: Buffer) => stdout.push(chunk))
         channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
         channel.once('close', (code: number | null | undefined, signal: string | undefined) => {
-          if (code === undefined && signal === undefined && this.#closed) return reject(this.#error(`connection lost while running ${what}`, this.#lostBecause))
+          if (code === undefined && signal === undefined && this.#closed) return reject(this.#error(`connection lost while running ${what}`, this.#lostBecause, this.#lostHint()))
           resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), code: code ?? null, signal: signal ?? undefined })
         })
         // Always end stdin, so a command that reads it (cat, sh -c) never waits for more.
@@ -129,6 +129,11 @@ export class SshSession {
       path,
       hint,
     })
+  }
+
+  #lostHint(): string | undefined {
+    if ((this.#lostBecause as { level?: string } | undefined)?.level !== 'client-timeout') return undefined
+    return `the node stopped answering (${KEEPALIVE_COUNT_MAX} keepalives unanswered); check that it is up and reachable, then run again`
   }
 
   #error(what: string, cause?: unknown, hint?: string): SshError {

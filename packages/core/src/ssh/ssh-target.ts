@@ -14,11 +14,19 @@ export type SshTarget = {
   knownHostsPath: string
   acceptNewHostKeys?: boolean
   connectTimeoutMs?: number
+  /** How often to ping an idle connection; a node that misses KEEPALIVE_COUNT_MAX pings in a row is given up on. */
+  keepaliveIntervalMs?: number
   /** The config key this target came from (`nodes[2]`), so error hints point at the right entry. */
   configKey?: string
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+/*
+ * Without keepalives a node that loses power or its network mid-command leaves the TCP connection open for hours, and
+ * every wait on it (a restart, a file write) with it. 3 missed pings 5 s apart: a dead node is noticed within ~20 s.
+ */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000
+export const KEEPALIVE_COUNT_MAX = 3
 
 export const portOf = (target: SshTarget): number => target.port ?? 22
 
