@@ -65,8 +65,9 @@ export function awsProfileSteps(options: AwsProfileOptions): Step<any, any, any>
       section: `profile ${options.profile}`,
       want: async (text) => {
         const entries: [string, string][] = [['region', options.region], ['endpoint_url', options.endpointUrl]]
-        if ((await caPem()) !== undefined) entries.push(['ca_bundle', caPath])
-        return mergeIniSection(text, `profile ${options.profile}`, entries)
+        // Without a CA of ours (tls.mode acme) a ca_bundle left from an earlier run would point the CLI at a stale one.
+        if ((await caPem()) === undefined) return mergeIniSection(text, `profile ${options.profile}`, entries, { remove: ['ca_bundle'] })
+        return mergeIniSection(text, `profile ${options.profile}`, [...entries, ['ca_bundle', caPath]])
       },
     }),
     fileStep({

@@ -76,4 +76,30 @@ const cases: [string, string | undefined, string][] = [
 ]
 for (const [name, before, after] of cases) Profile(`merge: ${name}`, () => assert.is(mergeIniSection(before, 'localstack', [['k', 'v']]), after))
 
+// Read the way the AWS CLI reads them (configparser through botocore).
+const WANT: [string, string][] = [['region', 'us-east-1'], ['endpoint_url', 'https://ls']]
+const configparserCases: [string, string, string, string[]?][] = [
+  ['a header with a trailing comment is the same section', '[profile localstack]  # set up by hand\nregion = eu-west-1\n', '[profile localstack]  # set up by hand\nregion = us-east-1\nendpoint_url = https://ls\n'],
+  ['a header with extra spaces is the same profile', '[profile  localstack]\nregion = eu-west-1\n', '[profile  localstack]\nregion = us-east-1\nendpoint_url = https://ls\n'],
+  ['keys compare without case; ours replaces theirs', '[profile localstack]\nRegion = eu-west-1\nENDPOINT_URL: http://old\n', '[profile localstack]\nregion = us-east-1\nendpoint_url = https://ls\n'],
+  ['an indented nested key continues the option above it and stays as it is', '[profile localstack]\nregion = eu-west-1\ns3 =\n  endpoint_url = http://minio:9000\n  addressing_style = path\n', '[profile localstack]\nregion = us-east-1\ns3 =\n  endpoint_url = http://minio:9000\n  addressing_style = path\nendpoint_url = https://ls\n'],
+  ['continuation lines of a key we set go with it', '[profile localstack]\nregion =\n  eu-west-1\nendpoint_url = https://ls\n', '[profile localstack]\nregion = us-east-1\nendpoint_url = https://ls\n'],
+  ['a removed key goes, continuation lines and all; other lines stay', '[profile localstack]\n; mine\nregion = us-east-1\nca_bundle = /old.pem\nendpoint_url = https://ls\noutput = json\n\n[profile work]\nca_bundle = /work.pem\n', '[profile localstack]\n; mine\nregion = us-east-1\nendpoint_url = https://ls\noutput = json\n\n[profile work]\nca_bundle = /work.pem\n', ['ca_bundle']],
+]
+for (const [name, before, after, remove] of configparserCases) {
+  Profile(`merge: ${name}`, () => assert.is(mergeIniSection(before, 'profile localstack', WANT, remove ? { remove } : {}), after))
+}
+
+Profile('with an acme issuer a ca_bundle an earlier run wrote is taken out of the profile, and a second run changes nothing', async ({ home }) => {
+  await writeProfile(home)
+  assert.match(read(home, 'config'), /ca_bundle/)
+  const steps = () => awsProfileSteps({ home, profile: 'localstack', endpointUrl: 'https://localstack.homelab.local', region: 'us-east-1', caPem: async () => undefined })
+  const reporter = createReporter({ json: false, out: { write: () => undefined } })
+  const first = await runSteps(steps(), { title: 'profile', plan: false, reporter })
+  assert.is(first.failed, 0)
+  assert.not.match(read(home, 'config'), /ca_bundle/)
+  assert.ok(read(home, 'config').startsWith(WORK_CONFIG))
+  assert.is((await runSteps(steps(), { title: 'profile', plan: false, reporter })).changed, 0)
+})
+
 Profile.run()
