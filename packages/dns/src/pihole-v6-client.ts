@@ -22,7 +22,8 @@ export function piholeV6Client(options: PiholeV6Options): PiholeClient {
     version: 'v6',
     async open() {
       const sid = await login(options)
-      return { session: sessionApi(options, sid), end: () => logout(options, sid) }
+      const restarts = ftlRestarts(options)
+      return { session: sessionApi(options, sid, restarts), end: () => restarts.through(() => logout(options, sid)) }
     },
     close: () => options.http.close(),
   }
@@ -70,27 +71,61 @@ async function logout(options: PiholeV6Options, sid: string | null): Promise<voi
 
 const ELEMENT = { A: 'dns/hosts', CNAME: 'dns/cnameRecords' } as const
 
-function sessionApi(options: PiholeV6Options, sid: string | null): PiholeSession {
+// Real re-execs take 0.3–1 s; a slow Pi under load, a few.
+const FTL_RESTART_WAIT_MS = 10_000
+
+type FtlRestarts = { expect(): void; through<T>(work: () => Promise<T>): Promise<T> }
+
+/**
+ * FTL before 6.3 ignores `restart=false` and re-execs after every CNAME change, after its answer: its API refuses
+ * connections for a moment. Once this session changed a CNAME, a request that got no answer at all is tried again
+ * until FTL is back (sessions survive the re-exec).
+ */
+function ftlRestarts(options: PiholeV6Options): FtlRestarts {
+  let expected = false
+  return {
+    expect: () => void (expected = true),
+    async through(work) {
+      const deadline = Date.now() + FTL_RESTART_WAIT_MS
+      for (;;) {
+        try {
+          return await work()
+        } catch (error) {
+          const noAnswer = error instanceof PiholeError && error.status === undefined
+          if (!expected || !noAnswer || Date.now() >= deadline || options.signal?.aborted) throw error
+          await sleep(250)
+        }
+      }
+    },
+  }
+}
+
+function sessionApi(options: PiholeV6Options, sid: string | null, restarts: FtlRestarts): PiholeSession {
   const headers: Record<string, string> = sid === null ? {} : { 'X-FTL-SID': sid }
   let cnamesChanged = false
   const itemPath = (type: DnsRecord['type'], text: string) => `/api/config/${ELEMENT[type]}/${encodeURIComponent(text)}`
+  const changedCname = () => {
+    cnamesChanged = true
+    restarts.expect()
+  }
   return {
-    list: async () => [...(await readArray(options, headers, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, headers, 'cnameRecords')).flatMap(parseCnameEntry)],
+    list: () => restarts.through(async () => [...(await readArray(options, headers, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, headers, 'cnameRecords')).flatMap(parseCnameEntry)]),
     async add(record) {
       const text = record.type === 'A' ? hostEntryText(record) : cnameEntryText(record)
-      const response = await writeItem(options, 'PUT', itemPath(record.type, text), headers)
-      if (response.status === 201) cnamesChanged ||= record.type === 'CNAME'
+      // A PUT FTL applied but whose answer was lost is "already present" the second time: done either way.
+      const response = await restarts.through(() => writeItem(options, 'PUT', itemPath(record.type, text), headers))
+      if (response.status === 201 && record.type === 'CNAME') changedCname()
       return response.status === 201 ? 'added' : 'present'
     },
     async remove(entry) {
       // DELETE matches the exact stored string, spacing included.
-      const response = await writeItem(options, 'DELETE', itemPath(entry.record.type, entry.stored), headers)
-      if (response.status === 204) cnamesChanged ||= entry.record.type === 'CNAME'
+      const response = await restarts.through(() => writeItem(options, 'DELETE', itemPath(entry.record.type, entry.stored), headers))
+      if (response.status === 204 && entry.record.type === 'CNAME') changedCname()
       return response.status === 204 ? 'removed' : 'absent'
     },
     async applyPending(earlier = false) {
       if (!cnamesChanged && !earlier) return
-      const response = await piholeRequest(options, 'POST', '/api/action/restartdns', { headers, expect: [200, 401, 403], retry: true })
+      const response = await restarts.through(() => piholeRequest(options, 'POST', '/api/action/restartdns', { headers, expect: [200, 401, 403], retry: true }))
       if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, 'webserver.api.allow_destructive may be off: restart DNS on the Pi-hole by hand to serve the new CNAMEs')
       cnamesChanged = false
     },

@@ -155,4 +155,21 @@ Owned('CNAMEs whose restartdns was refused are served by the next sync once it i
   }
 })
 
+Owned('FTL 6.2 re-execs after every CNAME write, ignoring restart=false: sync waits for it each time and converges in one run', async (ctx) => {
+  const pihole = await startPihole({ stateDir: stateDir(), ip: '127.0.4.37', dnsPort: 1053, ftl: '6.2', restartMs: 1500 })
+  const cnames = { dns: { records: 'cname' } }
+  try {
+    const sync = await run(ctx, 'sync', pihole, cnames)
+    assert.is(sync.code, 0, sync.text)
+    assert.is(pihole.records().cnameRecords.length, 3)
+    const verify = await run(ctx, 'verify', pihole, cnames)
+    assert.is(verify.code, 0, verify.text)
+    pihole.requests.reset()
+    assert.match((await run(ctx, 'sync', pihole, cnames)).text, /recap dns: ok=\d+ changed=0/)
+    assert.equal(pihole.requests.writes(), [])
+  } finally {
+    await pihole.stop()
+  }
+})
+
 Owned.run()

@@ -30,8 +30,14 @@ export type StartPiholeOptions = {
   httpPort?: number
   /** Serve the API over HTTPS with a self-signed certificate, as FTL does on :443. */
   https?: boolean
-  /** FTL ≥ 6.3 stores `dns.hosts` with single spaces; false behaves like 6.2.3 (verbatim). */
-  normaliseWhitespace?: boolean
+  /**
+   * Which FTL to behave like (default 6.3, which 6.4 still matches). 6.2 (6.2.3) stores `dns.hosts` verbatim instead of
+   * with single spaces, and ignores `restart=false`: after every CNAME change it answers, then re-execs, refusing
+   * connections for `restartMs` while DNS restarts.
+   */
+  ftl?: '6.2' | '6.3'
+  /** How long a 6.2 re-exec keeps the API away (default 1 s; real ones take 0.3–1 s, longer on a slow Pi). */
+  restartMs?: number
   /** Check every v6 request and response against the upstream OpenAPI files (default true). */
   validate?: boolean
 }
@@ -77,7 +83,7 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 })
   const version = options.version ?? 6
   const dnsOptions: DnsmasqOptions = { stateDir: options.stateDir, address: options.ip, port: options.dnsPort ?? 53 }
-  const store = new PiholeRecordStore(options.stateDir, options.normaliseWhitespace ?? true)
+  const store = new PiholeRecordStore(options.stateDir, options.ftl !== '6.2')
   writeDnsmasqFiles(options.stateDir, store.records, { hosts: true, cnames: true })
   await startDnsmasq(dnsOptions)
   const instance: Instance = {
@@ -90,7 +96,26 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
   const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createServer(listener)
   const port = options.httpPort ?? (tls ? 443 : 80)
   await listen(server, port, options.ip)
-  return piholeHandle({ instance, server, port, dnsOptions, caPem: tls?.cert })
+  const handle = piholeHandle({ instance, server, port, dnsOptions, caPem: tls?.cert })
+  instance.dns.restartFtl = () => restartFtlSoon(instance, handle, options.restartMs ?? 1000)
+  return handle
+}
+
+/**
+ * FTL before 6.3 after a CNAME change: its answer goes out, then it re-execs (same PID): every connection drops, new
+ * ones are refused, and DNS restarts with the new records. Sessions survive (FTL keeps them on disk).
+ */
+function restartFtlSoon(instance: Instance, handle: PiholeDouble, restartMs: number): void {
+  setTimeout(() => {
+    void (async () => {
+      if (instance.fault !== undefined) return
+      await handle.setFault({ kind: 'down' })
+      await instance.dns.restartDns()
+      await new Promise((resolve) => setTimeout(resolve, restartMs))
+      // Unless a test switched on a fault of its own meanwhile.
+      if ((instance.fault as PiholeFault | undefined)?.kind === 'down') await handle.setFault(undefined)
+    })().catch(() => undefined)
+  }, 20)
 }
 
 function dnsEffects(store: PiholeRecordStore, dnsOptions: DnsmasqOptions): DnsEffects {
@@ -101,6 +126,8 @@ function dnsEffects(store: PiholeRecordStore, dnsOptions: DnsmasqOptions): DnsEf
     },
     // Stored, not served: the cname= lines are only rewritten at the next restart.
     cnamesPending: () => undefined,
+    // Set once the server exists (startPihole).
+    restartFtl: () => undefined,
     restartDns: async () => {
       writeDnsmasqFiles(dnsOptions.stateDir, store.records, { hosts: true, cnames: true })
       await restartDnsmasq(dnsOptions)
@@ -216,7 +243,7 @@ function send(res: ServerResponse, response: DoubleResponse): void {
 async function exchange(request: DoubleRequest, instance: Instance): Promise<DoubleResponse> {
   if (instance.version === 5) return handleV5(request, { password: instance.options.password, store: instance.store, dns: instance.dns })
   const ctx = {
-    options: { password: instance.options.password, appPassword: instance.options.appPassword, appSudo: instance.options.appSudo ?? false },
+    options: { password: instance.options.password, appPassword: instance.options.appPassword, appSudo: instance.options.appSudo ?? false, ftl: instance.options.ftl ?? '6.3' },
     sessions: instance.sessions, store: instance.store, dns: instance.dns,
   }
   const validator = instance.validator

@@ -2,10 +2,16 @@ import { ftlError, took, type DoubleRequest, type DoubleResponse } from './pihol
 import type { PiholeRecordStore, RecordElement } from './pihole-record-store.js'
 import type { PiholeSession, PiholeSessionTable } from './pihole-sessions.js'
 
-export type V6Options = { password?: string; appPassword?: string; appSudo: boolean }
+export type V6Options = { password?: string; appPassword?: string; appSudo: boolean; ftl: '6.2' | '6.3' }
 
 /** What the API does to the resolver: hosts are live at once (inotify in FTL), CNAMEs need a restart. */
-export type DnsEffects = { hostsChanged(): Promise<void>; restartDns(): Promise<void>; cnamesPending(): void }
+export type DnsEffects = {
+  hostsChanged(): Promise<void>
+  restartDns(): Promise<void>
+  cnamesPending(): void
+  /** FTL < 6.3 after a CNAME change: answer first, then re-exec (the API away for a moment, DNS restarted). */
+  restartFtl(): void
+}
 
 export type V6Context = { options: V6Options; sessions: PiholeSessionTable; store: PiholeRecordStore; dns: DnsEffects }
 
@@ -141,7 +147,8 @@ async function changeArray(request: DoubleRequest, ctx: V6Context, element: Reco
   if (outcome.kind === 'invalid') return ftlError(400, 'bad_request', 'Invalid value', outcome.hint)
   if (outcome.kind === 'absent') return { status: 404, json: { took: took() } }
   if (element === 'hosts') await ctx.dns.hostsChanged()
-  // `?restart=false` (FTL ≥ 6.3) stores the CNAME but applies it only at the next restartdns.
+  // `?restart=false` (FTL ≥ 6.3) stores the CNAME but applies it only at the next restartdns; 6.2 ignores it.
+  else if (ctx.options.ftl === '6.2') ctx.dns.restartFtl()
   else if (request.url.searchParams.get('restart') === 'false') ctx.dns.cnamesPending()
   else await ctx.dns.restartDns()
   return request.method === 'PUT' ? { status: 201, json: { took: took() } } : { status: 204 }
