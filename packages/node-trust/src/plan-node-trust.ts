@@ -1,5 +1,7 @@
+import { isDeepStrictEqual } from 'node:util'
+import { parse } from 'yaml'
 import type { ChangeView } from '@homelab/core'
-import { maskRegistryCredentials, mergeRegistriesYaml, type MergeLimits } from './merge-registries-yaml.js'
+import { DEFAULT_MERGE_LIMITS, maskRegistryCredentials, mergeRegistriesYaml, type MergeLimits } from './merge-registries-yaml.js'
 import type { NodeFiles } from './node-files.js'
 import type { TrustMaterial } from './registry-trust-material.js'
 import type { K3sUnit } from './trust-nodes.js'
@@ -14,9 +16,20 @@ export type PlanOptions = { host: string; registriesYamlPath: string; caPath: st
 const CA_MODE = 0o644
 const REGISTRIES_MODE = 0o600
 
+/*
+ * K3s reads values, not bytes: a file already right but indented by four, with CRLF, a leading `---` or no final
+ * newline would otherwise be rewritten in our layout, and K3s restarted for nothing, on every run.
+ */
+function sameValues(current: string | undefined, merged: string, limits: MergeLimits): boolean {
+  if (current === undefined) return false
+  // Both already parsed cleanly inside the merge, within the same alias limit.
+  return isDeepStrictEqual(parse(current, { maxAliasCount: limits.maxAliasCount }), parse(merged, { maxAliasCount: limits.maxAliasCount }))
+}
+
 /**
  * Pure. The writes a node needs (CA first, so registries.yaml never names a missing file) and, when anything is
- * written or an earlier run's restart never finished, the restart that makes K3s read it. Throws RegistriesYamlError when the node's file must stay untouched.
+ * written or an earlier run's restart never finished, the restart that makes K3s read it. Throws RegistriesYamlError
+ * when the node's file must stay untouched.
  */
 export function planNodeTrust(current: NodeFiles, material: TrustMaterial, options: PlanOptions): NodeTrustChange[] {
   const merged = mergeRegistriesYaml(current.registriesYaml, material.trust, { host: options.host, path: options.registriesYamlPath }, options.limits)
@@ -24,7 +37,7 @@ export function planNodeTrust(current: NodeFiles, material: TrustMaterial, optio
   if (!current.ca?.equals(material.caPem)) {
     changes.push({ op: 'write', path: options.caPath, mode: CA_MODE, data: material.caPem, before: current.ca?.toString('utf8'), after: material.caPem.toString('utf8') })
   }
-  if (merged !== current.registriesYaml) {
+  if (!sameValues(current.registriesYaml, merged, options.limits ?? DEFAULT_MERGE_LIMITS)) {
     changes.push({ op: 'write', path: options.registriesYamlPath, mode: REGISTRIES_MODE, data: Buffer.from(merged), before: current.registriesYaml, after: merged })
   }
   // Detected only when a restart is due (it costs a round trip); the plan shows k3s when it is still unknown.

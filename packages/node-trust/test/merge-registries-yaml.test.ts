@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import { Secret, StepSkipped } from '@homelab/core'
-import { classifyPullFailure, NodeRolloutError, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
+import { classifyPullFailure, NodeRolloutError, planNodeTrust, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
 
 const trust: RegistryTrust = {
   registryHost: 'registry.homelab.local',
@@ -59,6 +59,32 @@ Merge('merging its own output again gives the same bytes', () => {
     const once = mergeRegistriesYaml(current, want, where)
     assert.is(mergeRegistriesYaml(once, want, where), once)
   }
+})
+
+const Plan = suite('planNodeTrust')
+
+const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n')
+const material = { trust, caPem: CA, caSource: 'Secret t/root-ca' }
+const planOptions = { host: 'node1', registriesYamlPath: where.path, caPath: trust.caPath, unit: 'k3s' as const }
+const ops = (registriesYaml: string) => planNodeTrust({ registriesYaml, ca: CA, restartPending: false }, material, planOptions).map((c) => (c.op === 'write' ? `write ${c.path}` : `restart ${c.unit}`))
+
+const AUTH = (indent: string, nl: string, password = 's3cret-pass-word') =>
+  [`configs:`, `${indent}registry.homelab.local:`, `${indent}${indent}auth:`, `${indent}${indent}${indent}username: admin`, `${indent}${indent}${indent}password: ${password}`, `${indent}${indent}tls:`, `${indent}${indent}${indent}ca_file: /etc/rancher/k3s/registry-ca.crt`].join(nl)
+const MIRROR = (indent: string, nl: string) => [`mirrors:`, `${indent}registry.homelab.local:`, `${indent}${indent}endpoint:`, `${indent}${indent}- "https://registry.homelab.local"`].join(nl)
+
+const sameValues: [string, string][] = [
+  ['four-space indent', `${MIRROR('    ', '\n')}\n${AUTH('    ', '\n')}\n`],
+  ['no final newline', `${MIRROR('  ', '\n')}\n${AUTH('  ', '\n')}`],
+  ['CRLF line endings', `${MIRROR('  ', '\r\n')}\r\n${AUTH('  ', '\r\n')}\r\n`],
+  ['a leading document marker', `---\n${MIRROR('  ', '\n')}\n${AUTH('  ', '\n')}\n`],
+  ['configs before mirrors, quoted keys', `${AUTH('  ', '\n').replace('registry.homelab.local:', '"registry.homelab.local":')}\n${MIRROR('  ', '\n')}\n`],
+]
+for (const [name, text] of sameValues) {
+  Plan(`a file already right but formatted differently (${name}) is neither rewritten nor restarted`, () => assert.equal(ops(text), []))
+}
+
+Plan('a differently formatted file with an old password is rewritten and restarted', () => {
+  assert.equal(ops(`${MIRROR('    ', '\n')}\n${AUTH('    ', '\n', 'old')}\n`), [`write ${where.path}`, 'restart k3s'])
 })
 
 const refusals: [string, string, RegExp][] = [
@@ -162,6 +188,7 @@ Rollout('a node that does not come back stops every later turn before it runs', 
 })
 
 Merge.run()
+Plan.run()
 Rollout.run()
 Mask.run()
 Ready.run()
