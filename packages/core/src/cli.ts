@@ -24,7 +24,7 @@ export type TaskIo = {
   cwd: string
   stdout: Output
   stderr: Output
-  /** Aborted on SIGINT/SIGTERM: steps in flight finish their current request, the rest are skipped. */
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: steps in flight finish their current request, the rest are skipped. */
   signal: AbortSignal
   /** Connections shared with the other tasks of this process (the pipeline's); a task opens its own without them. */
   clients?: ToolClients | undefined
@@ -98,7 +98,16 @@ export function processIo(): TaskIo {
     if (controller.signal.aborted) process.exit(130)
     controller.abort()
   }
-  process.on('SIGINT', stop).on('SIGTERM', stop)
+  // SIGHUP is a dropped SSH session: unhandled, Node exits at once and no `finally` runs (a GC Job left running, a
+  // lock kept), so it stops the run like SIGTERM. The terminal is gone with it: a write to it fails (EIO, EPIPE), and
+  // that error, unhandled, would end the process in the middle of the cleanup; the output has nowhere to go anyway.
+  // A repeated hang-up is the same event passed on twice (the kernel to the process group, and a parent like pnpm),
+  // not someone asking to leave now, so it never skips the cleanup.
+  const hangUp = () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
+    if (!controller.signal.aborted) controller.abort()
+  }
+  process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', hangUp)
   // `pnpm --filter dns run sync` runs the script in packages/dns; INIT_CWD is where the user typed it, which is where
   // their homelab.yaml and any relative --config are (otherwise the example's addresses would be used).
   const cwd = process.env.INIT_CWD || process.cwd()
