@@ -1,3 +1,4 @@
+import { ApisApi, CoreV1Api, CustomObjectsApi, type V1APIResourceList } from '@kubernetes/client-node'
 import { describeRef, KubeError, MANAGED_BY, NO_KIND, refOf, type HomelabConfig, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
 
 /** Every kind bootstrap applies, namespaced ones first: namespaces and cluster-wide issuers go last. */
@@ -59,17 +60,63 @@ export async function listOwnedObjects(kube: KubeClient, config?: HomelabConfig)
 /** Pure. What lives in a namespace that teardown must not take with it: anything not ours and not made for us. */
 export function isForeign(object: KubeObject, fieldManager: string): boolean {
   if (isOurs(object, fieldManager)) return false
+  // Made by a controller for an owner (a Deployment's ReplicaSets and Pods, a Certificate's requests): the owner decides.
+  if (Array.isArray(object.metadata['ownerReferences']) && object.metadata['ownerReferences'].length > 0) return false
   const annotations = object.metadata.annotations ?? {}
   // cert-manager's Secrets for our Certificates, the service-account machinery and the API server's CA bundle come with the namespace.
   if (object.kind === 'Secret' && (annotations['cert-manager.io/certificate-name'] || object['type'] === 'kubernetes.io/service-account-token')) return false
   if (object.kind === 'ConfigMap' && object.metadata.name === 'kube-root-ca.crt') return false
   if (object.kind === 'ServiceAccount' && object.metadata.name === 'default') return false
+  // What the cluster records about a Service (its Endpoints, named after it) and about everything (Events).
+  if (object.kind === 'Endpoints' || object.kind === 'Event') return false
   return true
 }
 
-/** The objects in `namespace` that are not ours (of the common kinds), named, for the reason a namespace is kept. */
+/** API groups whose namespaced "objects" are views of others, not anything anyone made: never a reason to keep. */
+const VIEW_GROUPS = new Set(['metrics.k8s.io'])
+
+/**
+ * Pure. From discovery lists: every namespaced kind that can be listed (no subresources), once per kind and group,
+ * as `[groupVersion, kind]`.
+ */
+export function namespacedListableKinds(lists: readonly V1APIResourceList[]): [string, string][] {
+  const kinds = new Map<string, [string, string]>()
+  for (const list of lists) {
+    const group = list.groupVersion.includes('/') ? list.groupVersion.split('/')[0]! : ''
+    if (VIEW_GROUPS.has(group)) continue
+    for (const resource of list.resources) {
+      if (!resource.namespaced || resource.name.includes('/') || !resource.verbs.includes('list')) continue
+      kinds.set(`${group}/${resource.kind}`, [list.groupVersion, resource.kind])
+    }
+  }
+  return [...kinds.values()]
+}
+
+/** Every kind the API server serves (discovery: the core group and each group's preferred version). */
+async function discoveryLists(kube: KubeClient): Promise<V1APIResourceList[]> {
+  const core = await kube.config.makeApiClient(CoreV1Api).getAPIResources()
+  const { groups } = await kube.config.makeApiClient(ApisApi).getAPIVersions()
+  const custom = kube.config.makeApiClient(CustomObjectsApi)
+  const named = await Promise.all(groups.filter((g) => !VIEW_GROUPS.has(g.name)).map(async (g) => {
+    const version = g.preferredVersion ?? g.versions[0]!
+    try {
+      return await custom.getAPIResources({ group: g.name, version: version.version })
+    } catch (error) {
+      throw new KubeError(`cannot list the kinds of API group ${version.groupVersion} on ${kube.server}: ${(error as Error).message}`, {
+        host: kube.server,
+        hint: 'teardown keeps a namespace unless it can see everything in it; fix the API group (kubectl get apiservices) or delete the namespace by hand after checking it',
+      })
+    }
+  }))
+  return [core, ...named]
+}
+
+/**
+ * The objects in `namespace` that are not ours, of every kind the API server serves, named: the reason a namespace is
+ * kept. A CronJob, an Ingress or a NetworkPolicy someone added there must survive teardown, --delete-data or not.
+ */
 export async function foreignObjectsIn(kube: KubeClient, namespace: string): Promise<string[]> {
-  const kinds = [['v1', 'Secret'], ['v1', 'ConfigMap'], ['v1', 'Service'], ['apps/v1', 'Deployment'], ['v1', 'PersistentVolumeClaim']] as const
+  const kinds = namespacedListableKinds(await discoveryLists(kube))
   const lists = await Promise.all(kinds.map(async ([apiVersion, kind]) => (await kube.list(apiVersion, kind, { namespace })).map((o) => ({ ...o, apiVersion, kind }))))
   return lists.flat().filter((o) => isForeign(o, kube.fieldManager)).map((o) => describeRef(refOf(o)))
 }
