@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Step } from '@homelab/core'
 import { AwsProfileError } from './errors/aws-profile-error.js'
 import { iniSectionText, mergeIniSection } from './merge-ini-section.js'
@@ -8,6 +8,10 @@ import { writeFileAtomic } from './write-file-atomic.js'
 export type AwsProfileOptions = {
   /** The user's HOME, from the task's environment. */
   home: string
+  /** Where the CLI reads its config (AWS_CONFIG_FILE); default ~/.aws/config. The CA bundle goes beside it. */
+  configFile?: string | undefined
+  /** Where the CLI reads its keys (AWS_SHARED_CREDENTIALS_FILE); default ~/.aws/credentials. */
+  credentialsFile?: string | undefined
   profile: string
   endpointUrl: string
   region: string
@@ -50,17 +54,21 @@ function shownPart(section: string | undefined, before: string | undefined, afte
   return { ...(was === undefined ? {} : { before: was }), after: iniSectionText(after, section) ?? '' }
 }
 
-/** `[profile <name>]` in ~/.aws/config, `[<name>]` in ~/.aws/credentials, and the CA bundle the profile points at. */
+/**
+ * `[profile <name>]` in the CLI's config file, `[<name>]` in its credentials file, and the CA bundle the profile points
+ * at. A file that is a symlink (dotfiles kept in a repository) stays one: its target is what gets written.
+ */
 export function awsProfileSteps(options: AwsProfileOptions): Step<any, any, any>[] {
-  const dir = join(options.home, '.aws')
-  const caPath = join(dir, `${options.profile}-ca.pem`)
+  const configPath = options.configFile ?? join(options.home, '.aws', 'config')
+  const credentialsPath = options.credentialsFile ?? join(options.home, '.aws', 'credentials')
+  const caPath = join(dirname(configPath), `${options.profile}-ca.pem`)
   let ca: Promise<string | undefined> | undefined
   const caPem = () => (ca ??= options.caPem())
   return [
     fileStep({ name: 'aws ca bundle', path: caPath, want: caPem }),
     fileStep({
       name: 'aws config profile',
-      path: join(dir, 'config'),
+      path: configPath,
       needs: ['aws ca bundle'],
       section: `profile ${options.profile}`,
       want: async (text) => {
@@ -72,7 +80,7 @@ export function awsProfileSteps(options: AwsProfileOptions): Step<any, any, any>
     }),
     fileStep({
       name: 'aws credentials profile',
-      path: join(dir, 'credentials'),
+      path: credentialsPath,
       section: options.profile,
       // LocalStack's dummy keys: any non-AKIA key maps to account 000000000000 and the secret is ignored.
       want: async (text) => mergeIniSection(text, options.profile, [['aws_access_key_id', 'test'], ['aws_secret_access_key', 'test']]),

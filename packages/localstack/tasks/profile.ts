@@ -1,4 +1,5 @@
-// Writes the `localstack` AWS profile (~/.aws/config and ~/.aws/credentials), merged with what is there.
+// Writes the `localstack` AWS profile (~/.aws/config and ~/.aws/credentials, or where AWS_CONFIG_FILE and
+// AWS_SHARED_CREDENTIALS_FILE point; a symlinked file stays a symlink), merged with what is there.
 import { COMMON_FLAGS, openToolContext, processIo, runSteps, runTask } from '@homelab/core'
 import { localstackProfileSteps } from '../src/index.js'
 

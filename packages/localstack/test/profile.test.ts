@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createReporter, openToolContext, runSteps, type RunResult } from '@homelab/core'
@@ -66,6 +66,41 @@ Profile('the profile task takes HOME from its environment and writes no CA with 
   assert.is(result.failed, 0)
   assert.not.match(read(home, 'config'), /ca_bundle/)
   assert.ok(read(home, 'config').startsWith(WORK_CONFIG))
+})
+
+Profile('symlinked ~/.aws files stay symlinks and their targets get the profile; a second run changes nothing', async ({ home }) => {
+  const dotfiles = join(home, 'dotfiles')
+  mkdirSync(dotfiles)
+  for (const file of ['config', 'credentials']) {
+    writeFileSync(join(dotfiles, `aws-${file}`), read(home, file))
+    rmSync(join(home, '.aws', file))
+    // A relative link, as `ln -s ../dotfiles/aws-config` makes it.
+    symlinkSync(join('..', 'dotfiles', `aws-${file}`), join(home, '.aws', file))
+  }
+  const result = await writeProfile(home)
+  assert.is(result.failed, 0, result.text)
+  for (const file of ['config', 'credentials']) {
+    assert.ok(lstatSync(join(home, '.aws', file)).isSymbolicLink(), `~/.aws/${file} was replaced by a plain file`)
+    assert.match(readFileSync(join(dotfiles, `aws-${file}`), 'utf8'), /localstack\]/)
+  }
+  assert.ok(readFileSync(join(dotfiles, 'aws-config'), 'utf8').startsWith(WORK_CONFIG))
+  assert.is((await writeProfile(home)).changed, 0)
+})
+
+Profile('the profile task writes where AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point, and leaves ~/.aws alone', async ({ home }) => {
+  const elsewhere = join(home, 'elsewhere')
+  const config = writeTestConfig({}, { tls: { mode: 'acme', issuer: { name: 'letsencrypt' } } })
+  const reporter = createReporter({ json: false, out: { write: () => undefined } })
+  const env = { HOME: home, AWS_CONFIG_FILE: join(elsewhere, 'aws.conf'), AWS_SHARED_CREDENTIALS_FILE: '~/elsewhere/keys' }
+  const tool = openToolContext({ flags: { config }, reporter, env, cwd: home, signal: new AbortController().signal })
+  const result = await runSteps(localstackProfileSteps(tool), { title: 'profile', plan: false, reporter })
+  assert.is(result.failed, 0)
+  assert.match(readFileSync(join(elsewhere, 'aws.conf'), 'utf8'), /\[profile localstack\]\nregion = /)
+  assert.match(readFileSync(join(elsewhere, 'keys'), 'utf8'), /\[localstack\]\naws_access_key_id = test/)
+  assert.is(read(home, 'config'), WORK_CONFIG)
+  assert.is(read(home, 'credentials'), WORK_CREDENTIALS)
+  assert.not.ok(existsSync(join(home, '.aws', 'localstack-ca.pem')))
+  assert.is((await runSteps(localstackProfileSteps(tool), { title: 'profile', plan: false, reporter })).changed, 0)
 })
 
 const cases: [string, string | undefined, string][] = [
