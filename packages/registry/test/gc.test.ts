@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { acquireRunLock } from '@homelab/core'
+import { acquireRunLock, createKubeClient } from '@homelab/core'
 import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
   applyRegistryMode, buildImage, DELETE_UNTAGGED_WARNING, describeGcReport, formatBytes, gcScript, gcTask, parseGcReport, parseHtpasswd, pullImage,
-  pushImage, readRegistryMode, registry, RegistryError, storedSecretValue, waitForRegistryRollout, type DistributionClient, type GcOptions, type GcTaskHooks,
+  pushImage, readRegistryMode, registry, RegistryError, renderModeObjects, storedSecretValue, waitForRegistryRollout, type DistributionClient, type GcOptions, type GcTaskHooks,
   type OciImage,
 } from '../src/index.js'
 import { failures, runComponent, stepsWith } from './fixtures/lab-run.js'
@@ -174,6 +174,27 @@ Gc('a registry left read-only by an interrupted run is found by the next gc and 
   assert.match(output, /changed\s+put the registry back to read-write/)
   assert.is(await mode(ctx), 'read-write')
   await ctx.admin.uploadBlob('test/app', Buffer.from('writable again'))
+})
+
+Gc('a restore that fails says the registry is still read-only and to run gc again, never bootstrap (it would not wait for a running garbage-collect)', async (ctx) => {
+  const { registry: config } = ctx.reg.config()
+  await applyRegistryMode(ctx.reg.kube, config, 'read-only', { force: false })
+  await waitForRegistryRollout(ctx.reg.kube, config, { timeoutMs: 60_000 })
+  // Another manager now co-owns config.yml, so the read-write apply (no --force-conflicts) is refused with a conflict.
+  const other = createKubeClient({ kubeconfigPath: ctx.reg.lab.kubeconfigPath, fieldManager: 'someone-else' })
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'registry-config', namespace: ctx.reg.ns }, data: { 'config.yml': renderModeObjects(config, 'read-only').text } }
+  await other.apply(configMap, { dryRun: false, force: false })
+  try {
+    const { code, output } = await gc(ctx, [])
+    assert.is(code, 1, output)
+    assert.match(output, /failed\s+put the registry back to read-write\n\s+the registry is still read-only: .*run `pnpm --filter registry run gc` again \(it finds a read-only registry and restores it\)/)
+    assert.not.match(output, /run bootstrap/)
+    assert.is(await mode(ctx), 'read-only')
+  } finally {
+    await applyRegistryMode(ctx.reg.kube, config, 'read-write', { force: true })
+    await waitForRegistryRollout(ctx.reg.kube, config, { timeoutMs: 60_000 })
+  }
+  assert.is(await mode(ctx), 'read-write')
 })
 
 const reports: [string, string, number, Partial<ReturnType<typeof parseGcReport>>][] = [

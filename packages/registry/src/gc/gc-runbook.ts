@@ -182,7 +182,8 @@ async function restore(gc: Gc, run: PhaseRunner): Promise<void> {
     } catch (error) {
       throw new GcError(`the registry is still read-only: ${(error as Error).message}`, {
         cause: error,
-        hint: 'run `pnpm --filter registry run gc` again (it finds a read-only registry and restores it) or `pnpm --filter registry run bootstrap`',
+        // Not bootstrap: it renders read-write but does not wait for a garbage-collect pod still running.
+        hint: 'run `pnpm --filter registry run gc` again (it finds a read-only registry and restores it)',
       })
     }
   })
