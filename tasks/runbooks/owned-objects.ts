@@ -1,5 +1,5 @@
 import { ApisApi, CoreV1Api, CustomObjectsApi, type V1APIResourceList } from '@kubernetes/client-node'
-import { describeRef, KubeError, MANAGED_BY, NO_KIND, refOf, type HomelabConfig, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
+import { describeRef, isOurs, KubeError, MANAGED_BY, NO_KIND, refOf, type HomelabConfig, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
 
 /** Every kind bootstrap applies, namespaced ones first: namespaces and cluster-wide issuers go last. */
 export const OWNED_KINDS = [
@@ -19,15 +19,6 @@ export const OWNED_KINDS = [
 ] as const
 
 const SELECTOR = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',')
-
-/**
- * Ours: carries the managed-by label and was written by our field manager. Either alone is not enough. Written by
- * apply (what bootstrap converges) or by create (run locks, the rotation record): both only ever on our own objects.
- */
-export function isOurs(object: KubeObject, fieldManager: string): boolean {
-  const labelled = Object.entries(MANAGED_BY).every(([k, v]) => object.metadata.labels?.[k] === v)
-  return labelled && (object.metadata.managedFields ?? []).some((f) => f.manager === fieldManager)
-}
 
 /**
  * Pure. Whether this config's bootstrap could have made the object: its namespaces, its CA chain, and the one
@@ -121,4 +112,5 @@ export async function foreignObjectsIn(kube: KubeClient, namespace: string): Pro
   return lists.flat().filter((o) => isForeign(o, kube.fieldManager)).map((o) => describeRef(refOf(o)))
 }
 
+export { isOurs }
 export type { ObjectRef }

@@ -11,6 +11,7 @@ export { type Reporter, type StepResult, type StepStatus, type Recap, type Outpu
 export { runSteps, type RunOptions, type RunResult } from './runner.js'
 export { type KubeObject, type ObjectRef, type ManagedFieldsEntry, refOf, describeRef } from './kube/kube-object.js'
 export { createKubeClient, toKubeError, parseConflicts, NO_KIND, type KubeClient, type KubeClientOptions } from './kube/kube-client.js'
+export { removeStep, isOurs, type RemoveStepOptions } from './kube/remove-step.js'
 export { applyStep, planApply, describeApplyChange, withManagedByLabel, MANAGED_BY, type ApplyChange, type ApplySnapshot, type ApplyStepOptions } from './kube/apply-step.js'
 export { waitFor, type WaitOptions } from './kube/wait-for.js'
 export { resolveSecretValues, type ResolvedSecrets, type SecretValueSpec } from './kube/generated-secrets.js'

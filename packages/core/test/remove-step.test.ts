@@ -1,0 +1,51 @@
+import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { applyStep, createKubeClient, createReporter, removeStep, runSteps, type KubeClient, type ObjectRef } from '../src/index.js'
+
+type Ctx = { ours: KubeClient; theirs: KubeClient; ns: string }
+const Remove = suite<Ctx>('removing what the config no longer asks for', {} as Ctx)
+
+const run = async (kube: KubeClient, ref: ObjectRef, plan = false) => {
+  let text = ''
+  const result = await runSteps([removeStep(kube, ref, { because: 'test.enabled is false' })], { title: 't', plan, reporter: createReporter({ json: false, out: { write: (s: string) => void (text += s) } }) })
+  return { ...result, text }
+}
+
+Remove.before(reportHookErrors(async (ctx) => {
+  const lab = await useLab(labOptionsFromEnv(process.env))
+  ctx.ours = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
+  ctx.theirs = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'someone-else' })
+  ctx.ns = `remove-step-${Date.now()}`
+  await ctx.ours.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.ns } }, { dryRun: false, force: true })
+}))
+
+Remove.after(async (ctx) => {
+  await ctx.ours?.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.ns })
+})
+
+Remove('ours: --plan shows the delete and keeps it; the run deletes it; the next run changes nothing', async (ctx) => {
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ctx.ns, name: 'ui' }
+  await runSteps([applyStep(ctx.ours, { ...ref, metadata: { name: ref.name, namespace: ctx.ns }, data: { a: 'b' } } as never, { force: false })], { title: 't', plan: false, reporter: createReporter({ json: false, out: { write: () => undefined } }) })
+  const plan = await run(ctx.ours, ref, true)
+  assert.match(plan.text, /delete ConfigMap remove-step-\d+\/ui \(test\.enabled is false\)/)
+  assert.ok(await ctx.ours.get(ref))
+  const removed = await run(ctx.ours, ref)
+  assert.is(removed.changed, 1, removed.text)
+  assert.is(await ctx.ours.get(ref), undefined)
+  assert.is((await run(ctx.ours, ref)).changed, 0)
+})
+
+Remove('someone else\'s object under that name is left, with a warning; a kind the server lacks is nothing to do', async (ctx) => {
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ctx.ns, name: 'theirs' }
+  await ctx.theirs.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'theirs', namespace: ctx.ns, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } }, data: { a: 'b' } }, { dryRun: false, force: true })
+  const left = await run(ctx.ours, ref)
+  assert.is(left.changed, 0)
+  assert.is(left.failed, 0)
+  assert.match(left.text, /ConfigMap remove-step-\d+\/theirs is there but was not made by this tool: left alone/)
+  assert.ok(await ctx.ours.get(ref))
+  const noKind = await run(ctx.ours, { apiVersion: 'example.invalid/v1', kind: 'Widget', namespace: ctx.ns, name: 'w' })
+  assert.equal([noKind.changed, noKind.failed], [0, 0], noKind.text)
+})
+
+Remove.run()
