@@ -1,5 +1,5 @@
 import { waitFor, type KubeClient, type KubeObject } from '@homelab/core'
-import { NodeRolloutError } from './errors/node-rollout-error.js'
+import { NodeLookupError } from './errors/node-lookup-error.js'
 import type { TrustNode } from './trust-nodes.js'
 
 export type ReadyCondition = { status: string; lastHeartbeatTime?: string; lastTransitionTime?: string }
@@ -12,13 +12,13 @@ export function readyCondition(node: KubeObject | undefined): ReadyCondition | u
   return statusOf(node).conditions?.find((c) => c.type === 'Ready')
 }
 
-/** The Kubernetes Node name: from config, else the Node whose status.addresses hold the SSH host. */
+/** The Kubernetes Node name: from config, else the Node whose status.addresses hold the SSH host. Called before any write. */
 export async function resolveNodeName(kube: KubeClient, node: TrustNode): Promise<string> {
   if (node.name) return node.name
   const nodes = await kube.list('v1', 'Node')
   const match = nodes.find((n) => statusOf(n).addresses?.some((a) => a.address === node.target.host))
   if (!match) {
-    throw new NodeRolloutError(`${node.label}: no Node in the cluster has the address ${node.target.host}`, {
+    throw new NodeLookupError(`${node.label}: no Node in the cluster has the address ${node.target.host}`, {
       node: node.label, host: node.target.host, key: `${node.key}.name`, hint: `set ${node.key}.name to the node's name in \`kubectl get nodes\``,
     })
   }

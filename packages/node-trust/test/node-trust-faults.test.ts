@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inNodeNamespace, labNodeRestarts, sampleProcessArgv, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
-import { createNodeTrust, nodeTrust } from '../src/index.js'
+import { createKubeClient } from '@homelab/core'
+import { createNodeTrust, NodeLookupError, NodeRolloutError, nodeTrust, resolveNodeName, RestartRollout, type TrustNode } from '../src/index.js'
 import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
 // 127.0.1.221–226 for these nodes; .227 is left without an sshd to play the unreachable node.
@@ -161,6 +162,20 @@ Faults('a restart that never finished is retried by the next sync (plan shows it
   const again = await runTool(nodeTrust, 'bootstrap', config)
   assert.match(again.output, /changed=0/, again.output)
   assert.is(labNodeRestarts(target).length, restarts + 1)
+})
+
+Faults('a node the cluster has no Node for fails alone, before any write; the rollout goes on with the nodes after it', async ({ env }) => {
+  const kube = createKubeClient({ kubeconfigPath: env.kubeconfigPath, fieldManager: 'node-trust-test' })
+  const ghost: TrustNode = { key: 'nodes[0]', label: 'pi-ghost.lan', name: undefined, unit: 'k3s', target: { host: 'pi-ghost.lan', user: 'root', knownHostsPath: env.lab.knownHostsPath } }
+  const error = await resolveNodeName(kube, ghost).then(() => undefined, (e: unknown) => e)
+  assert.instance(error, NodeLookupError)
+  assert.not.instance(error, NodeRolloutError)
+  assert.match((error as Error).message, /no Node in the cluster has the address pi-ghost\.lan; set nodes\[0\]\.name/)
+  const rollout = new RestartRollout(2)
+  const signal = new AbortController().signal
+  const [first, second] = await Promise.allSettled([rollout.turn(0, signal, () => Promise.reject(error)), rollout.turn(1, signal, async () => 'restarted')])
+  assert.is(first.status, 'rejected')
+  assert.equal(second, { status: 'fulfilled', value: 'restarted' })
 })
 
 Faults('a wrong registry password: the CRI pull fails and verify calls it an auth error', async (ctx) => {
