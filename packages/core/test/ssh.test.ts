@@ -305,6 +305,27 @@ Write('backups keep the previous versions, only the newest N', async ({ lab, poo
   assert.equal(names.filter((n) => n.includes('homelab-tmp')), [])
 })
 
+const OPERATOR_BACKUP = 'registries.yaml.bak-1-before-k3s-upgrade'
+const ownBackups = (names: string[]) => names.filter((n) => /^registries\.yaml\.bak-\d{8}T\d{6}\.\d{3}Z$/.test(n))
+
+/** Five writes keeping 2, then one with backups off: the operator's own backup and our newest two must survive. */
+async function writeWithBackups(session: SshSession, dir: string, listDir: () => string[]): Promise<void> {
+  writeFileSync(join(dir, OPERATOR_BACKUP), 'kept by the operator\n')
+  for (const version of ['v1', 'v2', 'v3', 'v4', 'v5']) await session.writeFileAtomic(K3S_FILE, version, { backup: { keep: 2 } })
+  assert.ok(listDir().includes(OPERATOR_BACKUP), 'an operator\'s backup was pruned with keep 2')
+  assert.equal(ownBackups(listDir()).map((b) => readFileSync(join(dir, b), 'utf8')), ['v3', 'v4'])
+  await session.writeFileAtomic(K3S_FILE, 'v6', { backup: { keep: 0 } })
+  assert.ok(listDir().includes(OPERATOR_BACKUP), 'an operator\'s backup was pruned with keep 0')
+  assert.equal(ownBackups(listDir()).map((b) => readFileSync(join(dir, b), 'utf8')), ['v3', 'v4'], 'keep 0 made a backup or pruned ours')
+}
+
+Write('only backups in our own timestamp form are pruned, over SFTP; keep 0 makes none and prunes none', async ({ lab, pool }) => {
+  const dir = join(node(lab, 0).etcRancher, 'k3s')
+  const session = await pool.session(rootTarget(lab, 0))
+  await session.writeFileAtomic(K3S_FILE, 'v0')
+  await writeWithBackups(session, dir, () => listK3sDir(lab, 0))
+})
+
 type KillResult = { tempSeen: number; childOutput: string }
 
 /** Starts the child writer and SIGKILLs it once a temp file of at least `killAt` bytes shows up in the node dir. */
@@ -389,6 +410,19 @@ Sudo('a user whose sudo needs a password but has none configured gets told to se
   const error = await expectError(() => session.readFile(K3S_FILE), SshError)
   await pool.close()
   assert.match(error.message, /sudo needs a password and none is configured/)
+})
+
+Sudo('only backups in our own timestamp form are pruned, through sudo; keep 0 makes none and prunes none', async ({ lab, pool }) => {
+  const dir = join(node(lab, 1).etcRancher, 'k3s')
+  rmSync(dir, { recursive: true, force: true })
+  const session = await pool.session(sudoTarget(lab, 1, new Secret(lab.sudoUser.password.reveal())))
+  await session.writeFileAtomic(K3S_FILE, 'v0')
+  try {
+    await writeWithBackups(session, dir, () => readdirSync(dir).sort())
+  } finally {
+    // This suite does not clear the folder between tests: the next one counts what is in it.
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 Sudo('a sudo writer killed mid-transfer leaves the old file and no temp file behind', async ({ lab, pool }) => {

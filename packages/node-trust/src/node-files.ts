@@ -26,12 +26,15 @@ export async function detectK3sUnit(session: SshSession, node: TrustNode): Promi
   })
 }
 
+// writeFileAtomic's backup stamp: an operator's own `registries.yaml.bak-before-upgrade` is not the file we replaced.
+const BACKUP_STAMP = /^\d{8}T\d{6}\.\d{3}Z$/
+
 /** The newest backup writeFileAtomic kept of `path` (names sort by age), for the restore hint. */
 export async function newestBackup(session: SshSession, path: string): Promise<string | undefined> {
   const dir = posix.dirname(path)
   const listing = await session.exec(['ls', '-1', dir])
   const prefix = `${posix.basename(path)}.bak-`
-  const backups = listing.stdout.split('\n').filter((n) => n.startsWith(prefix)).sort()
+  const backups = listing.stdout.split('\n').filter((n) => n.startsWith(prefix) && BACKUP_STAMP.test(n.slice(prefix.length))).sort()
   const last = backups.at(-1)
   return last === undefined ? undefined : posix.join(dir, last)
 }

@@ -3,7 +3,11 @@ import { posix } from 'node:path'
 export type WriteFileAtomicOptions = {
   /** Defaults to 0o600: the files we write on nodes hold registry credentials. */
   mode?: number
-  /** Keep the previous file as `<name>.bak-<UTC timestamp>`, and only the newest `keep` of those. */
+  /**
+   * Keep the previous file as `<name>.bak-<UTC timestamp>`, and only the newest `keep` of those. Only names in exactly
+   * that form are pruned (an operator's `<name>.bak-before-upgrade` is not ours); `keep: 0` makes no backup and
+   * prunes nothing.
+   */
   backup?: { keep: number }
 }
 
@@ -26,8 +30,18 @@ export function splitPath(path: string): { dir: string; base: string } {
   return { dir: posix.dirname(path), base: posix.basename(path) }
 }
 
-/** Pure. The backups to delete so that `keep` remain, oldest first. */
+// backupStamp's exact form; the shell glob is the same pattern for the sudo path's `sh`.
+const STAMP = /^\d{8}T\d{6}\.\d{3}Z$/
+export const BACKUP_STAMP_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9].[0-9][0-9][0-9]Z'
+
+/** Pure. A backup this tool made of `base`: the prefix and then nothing but a timestamp in backupStamp's form. */
+export function isOwnBackup(name: string, base: string): boolean {
+  return name.startsWith(backupPrefix(base)) && STAMP.test(name.slice(backupPrefix(base).length))
+}
+
+/** Pure. Our backups to delete so that `keep` remain, oldest first; none when keep is 0 (backups are off). */
 export function backupsToPrune(names: readonly string[], base: string, keep: number): string[] {
-  const backups = names.filter((n) => n.startsWith(backupPrefix(base))).sort()
+  if (keep <= 0) return []
+  const backups = names.filter((n) => isOwnBackup(n, base)).sort()
   return backups.slice(0, Math.max(0, backups.length - keep))
 }

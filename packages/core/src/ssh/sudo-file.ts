@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { backupPrefix, backupStamp, DEFAULT_FILE_MODE, splitPath, tempPrefix, type WriteFileAtomicOptions } from './remote-file-names.js'
+import { BACKUP_STAMP_GLOB, backupPrefix, backupStamp, DEFAULT_FILE_MODE, splitPath, tempPrefix, type WriteFileAtomicOptions } from './remote-file-names.js'
 import { shellJoin } from './shell-quote.js'
 
 /** Exit code the read script uses for "no such file", distinct from cat's and sudo's own failures (1). */
@@ -35,8 +35,9 @@ const WRITE_SCRIPT = [
   'trap - EXIT',
   'sync -- "$dir"',
   '[ "$keep" -gt 0 ] || exit 0',
-  // The glob expands sorted, and the timestamps sort by age: drop from the front until `keep` remain.
-  'set -- "${backup%.bak-*}.bak-"*',
+  // The glob expands sorted, and the timestamps sort by age: drop from the front until `keep` remain. Only names of
+  // our own timestamp form match: an operator's `.bak-before-upgrade` is not ours to delete.
+  `set -- "\${backup%.bak-*}.bak-"${BACKUP_STAMP_GLOB}`,
   'n=$#',
   'for f do [ "$n" -le "$keep" ] && break; rm -f -- "$f"; n=$((n - 1)); done',
 ].join('\n')
