@@ -9,7 +9,7 @@ export function smokeDynamodb(run: SmokeRun): Promise<void> {
   const key = { pk: { S: 'smoke' }, sk: { S: run.prefix } }
   return withResources(run, async (resources) => {
     await call('CreateTable', () =>
-      dynamodb.send(
+      run.aws.once.dynamodb.send(
         new CreateTableCommand({
           TableName,
           BillingMode: 'PAY_PER_REQUEST',

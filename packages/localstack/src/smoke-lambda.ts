@@ -1,4 +1,5 @@
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda'
+import { SMOKE_FUNCTION_TIMEOUT_S } from './aws-clients.js'
 import { SmokeCheckError } from './errors/smoke-check-error.js'
 import { zipFiles } from './lambda-zip.js'
 import { awsCall, expectThat, withResources, type SmokeRun } from './smoke-run.js'
@@ -22,18 +23,19 @@ async function notActiveReason(run: SmokeRun, FunctionName: string, waitError: u
 /** A Node handler zipped in memory → create → wait Active → invoke → the payload echoes → delete. */
 export function smokeLambda(run: SmokeRun): Promise<void> {
   const { lambda } = run.aws
+  const once = run.aws.once.lambda
   const FunctionName = `${run.prefix}-function`
   const call = <T>(operation: string, fn: () => Promise<T>) => awsCall(run, 'Lambda', operation, fn)
   return withResources(run, async (resources) => {
     const ZipFile = zipFiles({ 'index.mjs': HANDLER_SOURCE })
-    await call('CreateFunction', () => lambda.send(new CreateFunctionCommand({ FunctionName, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile }, Timeout: 30 })))
+    await call('CreateFunction', () => once.send(new CreateFunctionCommand({ FunctionName, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: ROLE, Code: { ZipFile }, Timeout: SMOKE_FUNCTION_TIMEOUT_S })))
     resources.created(`function ${FunctionName}`, () => lambda.send(new DeleteFunctionCommand({ FunctionName })))
     // The first function pulls the runtime image into the engine: that can take a minute or two.
     await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 180, minDelay: 1, maxDelay: 5 }, { FunctionName }).catch(async (error: unknown) => {
       throw await notActiveReason(run, FunctionName, error)
     })
     const probe = `${run.prefix}-invoke`
-    const answer = await call('Invoke', () => lambda.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify({ probe })) })))
+    const answer = await call('Invoke', () => once.send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify({ probe })) }), { requestTimeout: run.aws.invokeTimeoutMs }))
     const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : ''
     expectThat(answer.FunctionError === undefined, 'Lambda', 'Invoke', `the handler failed (${answer.FunctionError}): ${text}`)
     expectThat((JSON.parse(text || '{}') as { probe?: string }).probe === probe, 'Lambda', 'Invoke', `expected the payload to echo ${probe}, got ${text}`)

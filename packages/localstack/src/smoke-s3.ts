@@ -13,7 +13,7 @@ export function smokeS3(run: SmokeRun): Promise<void> {
   const Key = 'smoke/object.bin'
   const call = <T>(operation: string, fn: () => Promise<T>) => awsCall(run, 'S3', operation, fn)
   return withResources(run, async (resources) => {
-    await call('CreateBucket', () => s3.send(new CreateBucketCommand({ Bucket })))
+    await call('CreateBucket', () => run.aws.once.s3.send(new CreateBucketCommand({ Bucket })))
     resources.created(`bucket ${Bucket}`, () => s3.send(new DeleteBucketCommand({ Bucket })))
     const body = randomBytes(OBJECT_BYTES)
     await call('PutObject', () => s3.send(new PutObjectCommand({ Bucket, Key, Body: body, ContentType: 'application/octet-stream' })))

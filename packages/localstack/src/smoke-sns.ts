@@ -26,7 +26,7 @@ export function smokeSns(run: SmokeRun): Promise<void> {
     resources.created(`topic ${name}`, () => sns.send(new DeleteTopicCommand({ TopicArn })))
     const { SubscriptionArn } = await call('Subscribe', () => sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn, ReturnSubscriptionArn: true })))
     const Message = `${run.prefix} sns smoke`
-    await call('Publish', () => sns.send(new PublishCommand({ TopicArn, Message })))
+    await call('Publish', () => run.aws.once.sns.send(new PublishCommand({ TopicArn, Message })))
     const arrived = await receiveMatching(run, 'SNS', QueueUrl, (m) => deliveredMessage(m.Body) === Message, 15)
     expectThat(arrived?.ReceiptHandle !== undefined, 'SNS', 'Publish', 'the published message did not arrive in the subscribed queue within 15 s')
     await call('DeleteMessage (subscriber)', () => sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: arrived.ReceiptHandle })))

@@ -27,7 +27,7 @@ export function smokeSqs(run: SmokeRun): Promise<void> {
     // LOCALSTACK_HOST makes LocalStack hand out URLs on the public host, which other consumers can reach.
     expectThat(url.hostname === run.publicHost && url.pathname.endsWith(`/${ACCOUNT}/${QueueName}`), 'SQS', 'CreateQueue', `queue URL ${QueueUrl} is not on ${run.publicHost}; check LOCALSTACK_HOST`)
     const MessageBody = `${run.prefix} sqs smoke`
-    await call('SendMessage', () => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody })))
+    await call('SendMessage', () => run.aws.once.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody })))
     const message = await receiveMatching(run, 'SQS', QueueUrl, (m) => m.Body === MessageBody, 10)
     expectThat(message?.ReceiptHandle !== undefined, 'SQS', 'ReceiveMessage', 'the message sent was not received within 10 s')
     await call('DeleteMessage', () => sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle })))
