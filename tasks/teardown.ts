@@ -1,7 +1,7 @@
 // `pnpm teardown [--plan] [--yes] [--delete-data]`: removes what the tool made and nothing else. Shows the plan
 // first; changes only after a yes (typed, or --yes). PVCs stay unless --delete-data.
 import { createInterface } from 'node:readline/promises'
-import { COMMON_FLAGS, openToolContext, processIo, runSteps, runTask, UsageError } from '@homelab/core'
+import { acquireRunLock, COMMON_FLAGS, openToolContext, PIPELINE_LOCK, processIo, runSteps, runTask, UsageError } from '@homelab/core'
 import { teardownSteps } from './runbooks/teardown-steps.js'
 
 const FLAGS = { ...COMMON_FLAGS, 'delete-data': { type: 'boolean', default: false } } as const
@@ -31,7 +31,14 @@ process.exitCode = await runTask({ name: 'teardown', usage: 'teardown [--plan] [
   }
   const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
   try {
-    return await runSteps(await teardownSteps(ctx, options), { title: 'teardown', plan: false, reporter, signal: ctx.signal, concurrency: 4 })
+    // The pipeline's lock: no bootstrap, component run or gc may put back what this removes while it does.
+    const lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: PIPELINE_LOCK, task: 'pnpm teardown' })
+    try {
+      return await runSteps(await teardownSteps(ctx, { ...options, heldLock: PIPELINE_LOCK }), { title: 'teardown', plan: false, reporter, signal: ctx.signal, concurrency: 4 })
+    } finally {
+      // Gone with the tool's namespace, unless something kept that.
+      await lock.release().catch(() => undefined)
+    }
   } finally {
     await ctx.close()
   }

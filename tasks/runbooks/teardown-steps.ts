@@ -4,7 +4,11 @@ import { trustNodes } from '@homelab/node-trust'
 import { foreignObjectsIn, listOwnedObjects } from './owned-objects.js'
 import { teardownNodeStep } from './teardown-node-step.js'
 
-export type TeardownOptions = { deleteData: boolean }
+export type TeardownOptions = {
+  deleteData: boolean
+  /** The run lock this teardown holds (`pipeline`): released at its end, or gone with the tool's namespace. */
+  heldLock?: string
+}
 
 /**
  * Everything the tool made, and nothing else: DNS records by the ownership list (other records stay), our entries in
@@ -15,7 +19,8 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   const kube = ctx.kube()
   const dns = dnsSteps(ctx)
   const nodes = nodeSteps(ctx)
-  const owned = await listOwnedObjects(kube, ctx.config)
+  const held = options.heldLock === undefined ? undefined : `run-lock-${options.heldLock}`
+  const owned = (await listOwnedObjects(kube, ctx.config)).filter((o) => !(o.kind === 'ConfigMap' && o.metadata.name === held && o.metadata.namespace === ctx.config.kubernetes.namespace))
   const namespaced = owned.filter((o) => o.kind !== 'Namespace' && o.kind !== 'ClusterIssuer')
   const clusterIssuers = owned.filter((o) => o.kind === 'ClusterIssuer')
   const namespaces = owned.filter((o) => o.kind === 'Namespace')

@@ -234,8 +234,9 @@ E2e('rotate-credentials interrupted at a read-only node fails there; the re-run 
 
 E2e('teardown --plan shows everything and changes nothing; teardown --yes removes all of ours and none of theirs', async (ctx) => {
   const kube = kubeOf(ctx.homelab)
-  // A run that died holding its lock left it behind: it is ours, and must not keep the tool's namespace alive.
-  await acquireRunLock(kube, { namespace: NS.tool, name: 'dns', task: 'a run that died' })
+  // A run that died holding its lock left it behind, expired: it is ours, and must not keep the tool's namespace alive.
+  const past = new Date(Date.now() - 600_000)
+  await acquireRunLock(kube, { namespace: NS.tool, name: 'dns', task: 'a run that died', ttlMs: 1000, now: () => past })
   // Someone else's Secret beside cert-manager's: only the one cert-manager issued for our Certificate goes.
   const otherKube = createKubeClient({ kubeconfigPath: ctx.homelab.lab.kubeconfigPath, fieldManager: 'someone-else' })
   await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'e2e-unrelated-ca', namespace: 'cert-manager' }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
@@ -246,6 +247,17 @@ E2e('teardown --plan shows everything and changes nothing; teardown --yes remove
   assert.match(plan.output, /delete Deployment e2e-registry\/registry/)
   assert.match(plan.output, /skipped\s+keep PersistentVolumeClaim e2e-registry\/registry-data/)
   assert.equal(movedObjects(before, await footprint(ctx.homelab)), [])
+
+  // A live run (here gc) holds the registry: teardown removes nothing under it, and says who holds what.
+  const gc = await acquireRunLock(kube, { namespace: NS.tool, name: 'registry', task: 'registry gc' })
+  const refused = await tool(ctx, 'tasks/teardown.ts', ['--yes'])
+  await gc.release()
+  assert.is(refused.code, 1, refused.output)
+  assert.match(refused.output, new RegExp(`another run holds ${NS.tool}/run-lock-registry: registry gc on `))
+  const afterRefusal = await footprint(ctx.homelab)
+  assert.equal(movedObjects(before, afterRefusal), [])
+  assert.equal([...afterRefusal.versions.keys()], [...before.versions.keys()])
+  assert.equal([afterRefusal.piholeWrites, afterRefusal.mtimes, afterRefusal.restarts], [before.piholeWrites, before.mtimes, before.restarts])
 
   const run = await tool(ctx, 'tasks/teardown.ts', ['--yes'])
   assert.is(run.code, 0, run.output)
