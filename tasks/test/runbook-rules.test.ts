@@ -37,6 +37,16 @@ const trustCases: [string, string, string | undefined][] = [
   ['another mirror and a comment stay', `# mine\n${ours}\n`.replace('mirrors:\n', 'mirrors:\n  quay.io:\n    endpoint:\n      - https://quay-cache.lan\n'), '# mine\nmirrors:\n  quay.io:\n    endpoint:\n      - https://quay-cache.lan\n'],
   ['a docker.io mirror of someone else stays', `${ours}`.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint: [ https://cache.lan ]\n'), 'mirrors:\n  docker.io:\n    endpoint: [ https://cache.lan ]\n'],
   ['our docker.io mirror goes with ours', ours.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint: [ https://registry.homelab.local ]\n'), undefined],
+  [
+    'only our endpoint leaves a shared docker.io mirror, the node\'s own stay',
+    ours.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint:\n      - https://registry.homelab.local\n      - https://mirror.gcr.io\n'),
+    'mirrors:\n  docker.io:\n    endpoint:\n      - https://mirror.gcr.io\n',
+  ],
+  [
+    'a docker.io mirror with a rewrite of its own keeps the rewrite when our endpoint goes',
+    ours.replace('mirrors:\n', 'mirrors:\n  docker.io:\n    endpoint: [ https://registry.homelab.local ]\n    rewrite:\n      "^library/(.*)": "mirror/$1"\n'),
+    'mirrors:\n  docker.io:\n    rewrite:\n      "^library/(.*)": "mirror/$1"\n',
+  ],
 ]
 for (const [name, text, want] of trustCases) Trust(name, () => assert.is(removeRegistryTrust(text, 'registry.homelab.local', where), want))
 

@@ -1,4 +1,4 @@
-import { isMap, parseDocument, YAMLMap, type Document } from 'yaml'
+import { isMap, isSeq, parseDocument, YAMLMap, type Document } from 'yaml'
 import { MASK, type Secret } from '@homelab/core'
 import { RegistriesYamlError } from './errors/registries-yaml-error.js'
 
@@ -62,6 +62,15 @@ function ensureMap(doc: Document, path: readonly string[]): void {
 }
 
 /**
+ * docker.io is everyone's mirror: ours goes first (containerd tries endpoints in order, then docker.io itself), the
+ * node's own endpoints stay after it, and teardown takes out only ours.
+ */
+function oursFirst(current: unknown, endpoint: string): unknown[] {
+  const existing = isSeq(current) ? (current.toJSON() as unknown[]) : []
+  return [endpoint, ...existing.filter((e) => e !== endpoint)]
+}
+
+/**
  * Pure. The node's registries.yaml with our mirror, auth and CA set, everything else kept (other mirrors, configs,
  * comments, key order). Throws RegistriesYamlError, naming line and column, when the file must not be touched.
  */
@@ -70,10 +79,11 @@ export function mergeRegistriesYaml(current: string | undefined, trust: Registry
   if (doc.contents === null) doc.contents = new YAMLMap() as never
   const endpoint = `https://${trust.registryHost}`
   for (const key of ['mirrors', 'configs']) ensureMap(doc, [key])
-  const mirrors = trust.dockerHubMirror ? [trust.registryHost, 'docker.io'] : [trust.registryHost]
-  for (const mirror of mirrors) {
-    ensureMap(doc, ['mirrors', mirror])
-    setIfDifferent(doc, ['mirrors', mirror, 'endpoint'], [endpoint], true)
+  ensureMap(doc, ['mirrors', trust.registryHost])
+  setIfDifferent(doc, ['mirrors', trust.registryHost, 'endpoint'], [endpoint], true)
+  if (trust.dockerHubMirror) {
+    ensureMap(doc, ['mirrors', 'docker.io'])
+    setIfDifferent(doc, ['mirrors', 'docker.io', 'endpoint'], oursFirst(doc.getIn(['mirrors', 'docker.io', 'endpoint'], true), endpoint), true)
   }
   // configs are keyed by the endpoint's host, not the mirror name (K3s docs, rancher/wharfie).
   ensureMap(doc, ['configs', trust.registryHost])

@@ -40,6 +40,12 @@ const cases: [string, string | undefined, RegistryTrust, unknown][] = [
     { configs: { 'registry.homelab.local': { auth: { username: 'admin', password: 's3cret-pass-word' }, tls: { insecure_skip_verify: false, ca_file: trust.caPath } } }, mirrors: OURS.mirrors },
   ],
   ['docker.io through the registry when asked', undefined, { ...trust, dockerHubMirror: true }, { ...OURS, mirrors: { ...OURS.mirrors, 'docker.io': { endpoint: ['https://registry.homelab.local'] } } }],
+  [
+    'docker.io: ours first, the node\'s own endpoints kept after it',
+    'mirrors:\n  docker.io:\n    endpoint:\n      - "https://mirror.gcr.io"\n      - "https://registry.homelab.local"\n      - "https://dockerhub-cache.lan:5000"\n',
+    { ...trust, dockerHubMirror: true },
+    { mirrors: { 'docker.io': { endpoint: ['https://registry.homelab.local', 'https://mirror.gcr.io', 'https://dockerhub-cache.lan:5000'] }, ...OURS.mirrors }, configs: OURS.configs },
+  ],
 ]
 
 for (const [name, current, want, expected] of cases) {
