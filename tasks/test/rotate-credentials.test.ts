@@ -1,14 +1,18 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { stringify } from 'yaml'
-import { createKubeClient, parseConfig, Secret, type HomelabConfig, type KubeClient } from '@homelab/core'
+import { acquireRunLock, createKubeClient, parseConfig, Secret, type HomelabConfig, type KubeClient } from '@homelab/core'
 import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
+import { runToolProcess } from '../lab/run-tool-process.js'
 import { RunbookError } from '../runbooks/errors/runbook-error.js'
 import { loginRefused, type RegistryEndpoint } from '../runbooks/registry-endpoint.js'
 import { newPasswordWaitHint } from '../runbooks/rotate-credentials-steps.js'
 import { rotationSecret, rotationState } from '../runbooks/rotation-state.js'
 
-type Ctx = { kube: KubeClient; ns: string; config: HomelabConfig }
+type Ctx = { kube: KubeClient; kubeconfigPath: string; ns: string; config: HomelabConfig }
 const Rotate = suite<Ctx>('rotate-credentials: hints and resuming a recorded rotation', {} as Ctx)
 
 const NEXT = 'next-password-never-shown-77'
@@ -20,6 +24,7 @@ const record = (ctx: Ctx, user: string) => ctx.kube.apply(rotationSecret(ctx.con
 Rotate.before(reportHookErrors(async (ctx) => {
   const lab = await useLab(labOptionsFromEnv(process.env))
   ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'homelab-devtools' })
+  ctx.kubeconfigPath = lab.kubeconfigPath
   ctx.ns = `rotate-${Date.now()}`
   ctx.config = config(ctx.ns)
   await ctx.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.ns } }, { dryRun: false, force: false })
@@ -67,6 +72,24 @@ Rotate('a recorded rotation of a user no longer in registry.users fails at once,
     for (const secret of [NEXT, OLD]) assert.not.ok(message.includes(secret), 'a password in the message')
   }
   assert.ok(await ctx.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.ns, name: 'registry-rotation' }), 'the record is left for the operator to delete')
+})
+
+Rotate('while another run holds a lock, rotate-credentials stops before anything: no record, no new password', async (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rotate-lock-'))
+  const configPath = join(dir, 'homelab.yaml')
+  writeFileSync(configPath, stringify({ domain: 'homelab.local', ingress: { ip: '127.0.2.1' }, dns: { piholes: [] }, nodes: [], kubernetes: { namespace: ctx.ns, kubeconfig: ctx.kubeconfigPath }, registry: { namespace: ctx.ns, users: [{ name: 'admin' }, { name: 'ci' }] } }))
+  const rotationRecord = { apiVersion: 'v1', kind: 'Secret', namespace: ctx.ns, name: 'registry-rotation' }
+  await ctx.kube.delete(rotationRecord)
+  const dns = await acquireRunLock(ctx.kube, { namespace: ctx.ns, name: 'dns', task: 'dns sync' })
+  try {
+    const run = await runToolProcess('tasks/rotate-credentials.ts', ['--config', configPath, '--user', 'ci'])
+    assert.is(run.code, 1, run.output)
+    assert.match(run.output, new RegExp(`another run holds ${ctx.ns}/run-lock-dns: dns sync on `))
+  } finally {
+    await dns.release()
+  }
+  assert.is(await ctx.kube.get(rotationRecord), undefined)
+  assert.is(await ctx.kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ctx.ns, name: 'run-lock-pipeline' }), undefined, 'a refused run leaves no lock')
 })
 
 Rotate.run()

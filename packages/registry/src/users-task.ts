@@ -1,4 +1,4 @@
-import { openToolContext, resolveConfigFile, runTask, Secret, type TaskIo } from '@homelab/core'
+import { acquireRunLock, openToolContext, resolveConfigFile, runTask, Secret, type RunLock, type TaskIo } from '@homelab/core'
 import { writePasswordFile } from './password-file.js'
 import { parseUsersCommand, passwordLocation, runUsersCommand, USERS_FLAGS, USERS_USAGE, type UsersFlags } from './registry-users.js'
 
@@ -14,7 +14,10 @@ export function usersTask(io: TaskIo, readStdin: () => Promise<string>): Promise
     const stdinPassword = flags['password-stdin'] ? new Secret((await readStdin()).replace(/\r?\n$/, '')) : undefined
     const command = parseUsersCommand(positionals, stdinPassword)
     const ctx = openToolContext({ flags, reporter, env: io.env, cwd: io.cwd, signal: io.signal })
+    // The registry's lock, as its bootstrap and gc take it: a bootstrap beside this would write the users it read before.
+    let lock: RunLock | undefined
     try {
+      if (!ctx.plan) lock = await acquireRunLock(ctx.kube(), { namespace: ctx.config.kubernetes.namespace, name: 'registry', task: `registry users ${command.verb} ${command.name}` })
       const configFile = resolveConfigFile({ configPath: flags.config, cwd: io.cwd, env: io.env })
       const outcome = await runUsersCommand(ctx, command, { configFile, env: io.env })
       const chosenByUser = command.verb === 'add' && stdinPassword !== undefined
@@ -24,6 +27,7 @@ export function usersTask(io: TaskIo, readStdin: () => Promise<string>): Promise
       if (!flags['password-file'] && !flags['show-password']) reporter.warn(undefined, passwordLocation(ctx.config.registry, outcome.name))
       return outcome.run
     } finally {
+      await lock?.release().catch(() => undefined)
       await ctx.close()
     }
   }, io)

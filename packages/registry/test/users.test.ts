@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { applyStep, createKubeClient, createReporter, loadConfig, runSteps, type KubeClient } from '@homelab/core'
+import { acquireRunLock, applyStep, createKubeClient, PIPELINE_LOCK, createReporter, loadConfig, runSteps, type KubeClient } from '@homelab/core'
 import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -132,6 +132,20 @@ Users('users rotate --show-password prints the new password, which is what the h
   assert.is(await stored(ctx, 'ci'), shown)
   assert.ok(apacheVerifies(await htpasswd(ctx), 'ci', shown!))
   ctx.printed.pop() // the one output that shows a password on purpose
+})
+
+Users('while a bootstrap holds the pipeline lock, users rotate changes nothing and names the holder', async (ctx) => {
+  const lock = await acquireRunLock(ctx.kube, { namespace: 'homelab-devtools', name: PIPELINE_LOCK, task: 'pnpm turbo bootstrap' })
+  const before = await htpasswd(ctx)
+  try {
+    const { code, output } = await users(ctx, ['rotate', 'ci'])
+    assert.is(code, 1, output)
+    assert.match(output, /another run holds homelab-devtools\/run-lock-pipeline: pnpm turbo bootstrap on /)
+  } finally {
+    await lock.release()
+  }
+  assert.is(await htpasswd(ctx), before)
+  assert.is(await ctx.kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'homelab-devtools', name: 'run-lock-registry' }), undefined, 'a refused run leaves no lock')
 })
 
 Users('a second identical request changes nothing: users add of an existing user is refused', async (ctx) => {
