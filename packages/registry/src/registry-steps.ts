@@ -1,4 +1,4 @@
-import { describeRef, HomelabError, refOf, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
 import type { RegistryCredentials } from './registry-credentials.js'
@@ -44,6 +44,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
       ? [apply(objects.serviceMonitor, [ns, objects.service], { skipWhenKindMissing: 'the ServiceMonitor CRD is not installed (no Prometheus operator); metrics are still served on :5001' })]
       : []),
     apply(objects.localRegistryHosting),
+    ...objects.retired.map(({ ref, because }) => removeStep(kube, ref, { because })),
   ]
   return [...steps, ...readinessSteps(kube, objects, options)]
 }

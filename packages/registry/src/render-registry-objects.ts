@@ -1,4 +1,4 @@
-import type { HomelabConfig, KubeObject } from '@homelab/core'
+import { refOf, type HomelabConfig, type KubeObject, type ObjectRef } from '@homelab/core'
 import { REGISTRY_NAMES } from './registry-names.js'
 import { distributionConfig, renderDistributionConfig, type RenderedDistributionConfig } from './render-distribution-config.js'
 import { renderHostCertificate, renderCaChain, type CaChain } from './render-tls.js'
@@ -26,6 +26,8 @@ export type RegistryObjects = {
   /** Absent when metrics or the ServiceMonitor are off in config. */
   serviceMonitor: KubeObject | undefined
   localRegistryHosting: KubeObject
+  /** What an earlier config had bootstrap make and this one switched off: removed when ours. */
+  retired: { ref: ObjectRef; because: string }[]
 }
 
 /** Pure: config in, validated objects out; the same config always renders the same objects. */
@@ -33,6 +35,17 @@ export function renderRegistryObjects(config: HomelabConfig): RegistryObjects {
   const { registry, tls } = config
   const rendered = renderDistributionConfig(distributionConfig(registry))
   const certificate = (name: string, host: string, app: 'registry' | 'registry-ui') => renderHostCertificate({ tls, namespace: registry.namespace, name, host, app })
+  const uiObjects = (): UiObjects => ({
+    deployment: renderUiDeployment(registry),
+    service: renderUiService(registry),
+    certificate: certificate(REGISTRY_NAMES.uiCertificate, registry.hosts.ui, 'registry-ui'),
+    route: renderUiRoute(config),
+  })
+  const wantsServiceMonitor = registry.metrics.enabled && registry.metrics.serviceMonitor
+  const retired = [
+    ...(registry.ui.enabled ? [] : Object.values(uiObjects()).map((o) => ({ ref: refOf(o), because: 'registry.ui.enabled is false' }))),
+    ...(wantsServiceMonitor ? [] : [{ ref: refOf(renderServiceMonitor(registry)), because: registry.metrics.enabled ? 'registry.metrics.serviceMonitor is false' : 'registry.metrics.enabled is false' }]),
+  ]
   return {
     config: rendered,
     namespace: renderNamespace(registry),
@@ -42,17 +55,11 @@ export function renderRegistryObjects(config: HomelabConfig): RegistryObjects {
     service: renderRegistryService(registry),
     certificate: certificate(REGISTRY_NAMES.registryCertificate, registry.hosts.registry, 'registry'),
     route: renderRegistryRoute(config),
-    ui: registry.ui.enabled
-      ? {
-          deployment: renderUiDeployment(registry),
-          service: renderUiService(registry),
-          certificate: certificate(REGISTRY_NAMES.uiCertificate, registry.hosts.ui, 'registry-ui'),
-          route: renderUiRoute(config),
-        }
-      : undefined,
+    ui: registry.ui.enabled ? uiObjects() : undefined,
     caChain: tls.mode === 'ca' ? renderCaChain(tls) : undefined,
-    serviceMonitor: registry.metrics.enabled && registry.metrics.serviceMonitor ? renderServiceMonitor(registry) : undefined,
+    serviceMonitor: wantsServiceMonitor ? renderServiceMonitor(registry) : undefined,
     localRegistryHosting: renderLocalRegistryHosting(registry),
+    retired,
   }
 }
 

@@ -109,6 +109,23 @@ Bootstrap('a --json run reports the same steps as JSON events', async (ctx) => {
   ctx.capture.out.write(capture.all())
 })
 
+Bootstrap('registry.ui.enabled: false removes the UI bootstrap made; the next run changes nothing; true brings it back', async (ctx) => {
+  const overrides = overridesFor(ctx.stamp, ctx.ns)
+  const off = writeTestConfig(ctx.kubeconfigPath, { ...overrides, registry: { ...overrides.registry, ui: { enabled: false } } })
+  const ui = [['apps/v1', 'Deployment', 'registry-ui'], ['v1', 'Service', 'registry-ui'], ['cert-manager.io/v1', 'Certificate', 'registry-ui-tls'], ['traefik.io/v1alpha1', 'IngressRoute', 'registry-ui']] as const
+  const present = async () => (await Promise.all(ui.map(([apiVersion, kind, name]) => ctx.kube.get({ apiVersion, kind, name, namespace: ctx.ns })))).map(Boolean)
+  assert.equal(await present(), [true, true, true, true])
+  const plan = await runComponent(registry, { configPath: off, capture: ctx.capture, plan: true, env: envFor(CI_PASSWORD) })
+  assert.equal(stepsWith(plan, 'changed').sort(), ui.map(([, kind, name]) => `remove ${kind} ${ctx.ns}/${name}`).sort())
+  const removed = await runComponent(registry, { configPath: off, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  assert.is(removed.failed, 0, failures(removed))
+  assert.equal(await present(), [false, false, false, false])
+  assert.is((await runComponent(registry, { configPath: off, capture: ctx.capture, env: envFor(CI_PASSWORD) })).changed, 0)
+  const on = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  assert.is(on.failed, 0, failures(on))
+  assert.equal(await present(), [true, true, true, true])
+})
+
 Bootstrap('a PVC of another size is reported with what to do, and never recreated or resized', async (ctx) => {
   const ns = `${ctx.ns}-pvc`
   const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'earlier-install' })

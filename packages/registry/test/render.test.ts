@@ -15,6 +15,18 @@ const container = (o: KubeObject) => podSpec(o).containers[0]!
 const configYml = (r: RegistryObjects) => (r.configMap['data'] as Record<string, string>)['config.yml']!
 const checksum = (r: RegistryObjects) => ((r.deployment['spec'] as any).template.metadata.annotations as Record<string, string>)[CONFIG_CHECKSUM_ANNOTATION] ?? ''
 
+Render('what config switched off is listed to retire: the UI\'s four objects, the ServiceMonitor; nothing by default', () => {
+  const describe = (config: ReturnType<typeof testConfig>) => renderRegistryObjects(config).retired.map(({ ref, because }) => `${ref.kind} ${ref.namespace}/${ref.name}: ${because}`)
+  assert.equal(describe(testConfig()), [])
+  assert.equal(describe(testConfig({ registry: { ui: { enabled: false }, metrics: { enabled: false } } })), [
+    'Deployment registry/registry-ui: registry.ui.enabled is false',
+    'Service registry/registry-ui: registry.ui.enabled is false',
+    'Certificate registry/registry-ui-tls: registry.ui.enabled is false',
+    'IngressRoute registry/registry-ui: registry.ui.enabled is false',
+    'ServiceMonitor registry/registry: registry.metrics.enabled is false',
+  ])
+})
+
 Render('requests and limits come from registry.resources', () => {
   const config = testConfig({ registry: { resources: { requests: { memory: '300Mi', cpu: '0.2' }, limits: { memory: '1Gi', cpu: 1 } } } })
   assert.equal(container(renderRegistryObjects(config).deployment).resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '200m', memory: '300Mi' } })
