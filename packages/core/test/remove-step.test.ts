@@ -48,4 +48,18 @@ Remove('someone else\'s object under that name is left, with a warning; a kind t
   assert.equal([noKind.changed, noKind.failed], [0, 0], noKind.text)
 })
 
+Remove('skipWhenAbsent: a feature that is off and left nothing behind says so, skipped; one that left ours is removed', async (ctx) => {
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ctx.ns, name: 'route' }
+  let text = ''
+  const step = () => removeStep(ctx.ours, ref, { because: 'x is false', name: 'thing route', skipWhenAbsent: 'x is false: no route' })
+  const runIt = () => runSteps([step()], { title: 't', plan: false, reporter: createReporter({ json: false, out: { write: (s: string) => void (text += s) } }) })
+  const absent = await runIt()
+  assert.equal([absent.skipped, absent.changed], [1, 0])
+  assert.match(text, /skipped +thing route: x is false: no route/)
+  await ctx.ours.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'route', namespace: ctx.ns, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } }, data: {} }, { dryRun: false, force: true })
+  const removed = await runIt()
+  assert.equal([removed.skipped, removed.changed], [0, 1])
+  assert.is(await ctx.ours.get(ref), undefined)
+})
+
 Remove.run()

@@ -1,5 +1,5 @@
 import { KubeError } from '../errors/kube-error.js'
-import type { Step } from '../step.js'
+import { StepSkipped, type Step } from '../step.js'
 import { MANAGED_BY } from './apply-step.js'
 import { NO_KIND, type KubeClient } from './kube-client.js'
 import { describeRef, type KubeObject, type ObjectRef } from './kube-object.js'
@@ -16,6 +16,10 @@ export function isOurs(object: KubeObject, fieldManager: string): boolean {
 export type RemoveStepOptions = {
   /** Why the config no longer wants it, for the plan: `registry.ui.enabled is false`. */
   because: string
+  /** The step's name; `remove <object>` by default. */
+  name?: string
+  /** With nothing of ours to remove, skip with this reason (a feature that is off says so) instead of `ok`. */
+  skipWhenAbsent?: string
   needs?: readonly string[]
 }
 
@@ -27,7 +31,7 @@ export type RemoveStepOptions = {
 export function removeStep(kube: KubeClient, ref: ObjectRef, options: RemoveStepOptions): Step<KubeObject | undefined, 'delete'> {
   const name = describeRef(ref)
   return {
-    name: `remove ${name}`,
+    name: options.name ?? `remove ${name}`,
     ...(options.needs ? { needs: options.needs } : {}),
     check: async (ctx) => {
       const current = await kube.get(ref).catch((error: unknown) => {
@@ -35,6 +39,7 @@ export function removeStep(kube: KubeClient, ref: ObjectRef, options: RemoveStep
         throw error
       })
       if (current && !isOurs(current, kube.fieldManager)) ctx.warn(`${name} is there but was not made by this tool: left alone (${options.because})`)
+      if (options.skipWhenAbsent !== undefined && !(current && isOurs(current, kube.fieldManager))) throw new StepSkipped(options.skipWhenAbsent)
       return current
     },
     desired: () => undefined,
