@@ -66,7 +66,8 @@ export class SshSession {
   async writeFileAtomic(path: string, data: string | Buffer, options: WriteFileAtomicOptions = {}): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data
     if (!this.#usesSudo()) return sftpWriteFileAtomic(await this.#sftpChannel(), this.host, path, bytes, options)
-    const result = await this.#runAsRoot(writeFileAtomicCommand(path, bytes, options), bytes, true)
+    const { command, stdin } = writeFileAtomicCommand(path, bytes, options)
+    const result = await this.#runAsRoot(command, stdin, true)
     if (result.code !== 0) throw this.#fileError(`writing ${path}`, path, result)
   }
 

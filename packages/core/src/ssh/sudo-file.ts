@@ -10,13 +10,18 @@ export const SHORT_INPUT_EXIT_CODE = 70
 const READ_SCRIPT = `[ -e "$1" ] || exit ${MISSING_EXIT_CODE}; exec cat -- "$1"`
 
 /*
- * Runs as root under `sudo sh -c`, data on stdin after the password line. The size and checksum check matters: when
- * the writer dies mid-transfer, sshd closes stdin, `cat` sees a normal end of file, and without the check the
- * truncated temp file would be renamed over the target. Paths arrive as positional parameters, never in the script.
+ * Runs as root under `sudo sh -c`; on stdin, after the password line, a line `SIZE SHA256` and then the data. The size
+ * and checksum check matters: when the writer dies mid-transfer, sshd closes stdin, `cat` sees a normal end of file,
+ * and without the check the truncated temp file would be renamed over the target. They travel on stdin, not as
+ * arguments: the argv of sudo is in `ps` and in sudo's log, and a checksum of a file whose every other byte is
+ * predictable (a registries.yaml) gives its password away to a guess. Paths arrive as positional parameters.
  */
 const WRITE_SCRIPT = [
   'set -eu',
-  'target=$1 dir=$2 tmpprefix=$3 mode=$4 size=$5 sum=$6 keep=$7 backup=$8',
+  'target=$1 dir=$2 tmpprefix=$3 mode=$4 keep=$5 backup=$6',
+  // `read` takes the header line byte by byte, leaving the data for `cat`.
+  `IFS=' ' read -r size sum || { echo "stdin ended before the data; $target left unchanged" >&2; exit ${SHORT_INPUT_EXIT_CODE}; }`,
+  `case "$size" in ''|*[!0-9]*) echo "a damaged header on stdin; $target left unchanged" >&2; exit ${SHORT_INPUT_EXIT_CODE} ;; esac`,
   'mkdir -p -- "$dir"',
   'rm -f -- "$tmpprefix"*',
   'tmp=',
@@ -44,11 +49,12 @@ const WRITE_SCRIPT = [
 
 export const readFileCommand = (path: string): string => shellJoin(['sh', '-c', READ_SCRIPT, 'sh', path])
 
-export function writeFileAtomicCommand(path: string, data: Buffer, options: WriteFileAtomicOptions): string {
+/** The command (no secret-derived value in it) and what goes on its stdin after sudo's password line. */
+export function writeFileAtomicCommand(path: string, data: Buffer, options: WriteFileAtomicOptions): { command: string; stdin: Buffer } {
   const { dir, base } = splitPath(path)
   const mode = (options.mode ?? DEFAULT_FILE_MODE).toString(8).padStart(4, '0')
   const keep = options.backup?.keep ?? 0
-  return shellJoin([
+  const command = shellJoin([
     'sh',
     '-c',
     WRITE_SCRIPT,
@@ -57,9 +63,9 @@ export function writeFileAtomicCommand(path: string, data: Buffer, options: Writ
     dir,
     `${dir === '/' ? '' : dir}/${tempPrefix(base)}`,
     mode,
-    String(data.length),
-    createHash('sha256').update(data).digest('hex'),
     String(keep),
     `${dir === '/' ? '' : dir}/${backupPrefix(base)}${backupStamp(new Date())}`,
   ])
+  const header = `${data.length} ${createHash('sha256').update(data).digest('hex')}\n`
+  return { command, stdin: Buffer.concat([Buffer.from(header), data]) }
 }
