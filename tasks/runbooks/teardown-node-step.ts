@@ -1,12 +1,16 @@
 import { waitFor, type HomelabConfig, type KubeClient, type SshSession, type Step } from '@homelab/core'
-import { detectK3sUnit, readyCondition, resolveNodeName, waitForReadyAfterRestart, type TrustNode } from '@homelab/node-trust'
+import { clearRestartPending, detectK3sUnit, markRestartPending, readyCondition, resolveNodeName, restartMarkerPath, waitForReadyAfterRestart, type TrustNode } from '@homelab/node-trust'
 import { removeRegistryTrust } from './remove-registry-trust.js'
 
-export type NodeCleanup = { op: 'write'; path: string; data: string } | { op: 'remove'; path: string } | { op: 'restart' }
+/** `restart` `due`: node-trust's (or an earlier teardown's) restart never finished, so K3s may run an old config. */
+export type NodeCleanup = { op: 'write'; path: string; data: string } | { op: 'remove'; path: string } | { op: 'restart'; due: boolean }
 
-type NodeState = { yaml: string | undefined; ca: boolean }
+type NodeState = { yaml: string | undefined; ca: boolean; restartPending: boolean }
 
-/** Pure. What teardown does on one node: our registries.yaml entries out (others kept), our CA file gone, K3s restarted if the file changed. */
+/**
+ * Pure. What teardown does on one node: our registries.yaml entries out (others kept), our CA file gone, K3s restarted
+ * if the file changed or a restart is still due (the marker node-trust keeps, removed once K3s is back).
+ */
 export function planNodeCleanup(state: NodeState, config: HomelabConfig, host: string): NodeCleanup[] {
   const { registriesYamlPath: path, caPath } = config.nodeTrust
   const changes: NodeCleanup[] = []
@@ -16,7 +20,8 @@ export function planNodeCleanup(state: NodeState, config: HomelabConfig, host: s
     else if (left !== state.yaml) changes.push({ op: 'write', path, data: left })
   }
   if (state.ca) changes.push({ op: 'remove', path: caPath })
-  if (changes.some((c) => c.op !== 'restart' && c.path === path)) changes.push({ op: 'restart' })
+  const yamlChanged = changes.some((c) => c.op !== 'restart' && c.path === path)
+  if (yamlChanged || state.restartPending) changes.push({ op: 'restart', due: !yamlChanged })
   return changes
 }
 
@@ -28,18 +33,21 @@ export function teardownNodeStep(options: { node: TrustNode; session: () => Prom
     needs: options.needs,
     check: async () => {
       const session = await options.session()
-      const [yaml, ca] = await Promise.all([session.readFile(config.nodeTrust.registriesYamlPath), session.readFile(config.nodeTrust.caPath)])
-      return { yaml: yaml?.toString('utf8'), ca: ca !== undefined }
+      const paths = [config.nodeTrust.registriesYamlPath, config.nodeTrust.caPath, restartMarkerPath(config.nodeTrust.registriesYamlPath)]
+      const [yaml, ca, marker] = await Promise.all(paths.map((path) => session.readFile(path)))
+      return { yaml: yaml?.toString('utf8'), ca: ca !== undefined, restartPending: marker !== undefined }
     },
     desired: () => null,
     diff: (state) => planNodeCleanup(state, config, node.label),
-    describe: (c) => ({ summary: c.op === 'restart' ? `restart K3s on ${node.label}` : `${c.op} ${c.path} on ${node.label}${c.op === 'write' ? ' (other registries kept)' : ''}` }),
+    describe: (c) => ({ summary: c.op === 'restart' ? `restart K3s on ${node.label}${c.due ? ' (an earlier restart never finished)' : ''}` : `${c.op} ${c.path} on ${node.label}${c.op === 'write' ? ' (other registries kept)' : ''}` }),
     apply: async (changes, ctx) => {
       const session = await options.session()
       const restart = changes.some((c) => c.op === 'restart')
       const kube = options.kube()
       const nodeName = restart ? await resolveNodeName(kube, node) : undefined
       const before = nodeName ? readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })) : undefined
+      // As node-trust does: interrupted between the file changes and K3s coming back, the next teardown restarts again.
+      if (nodeName) await markRestartPending(session, config.nodeTrust.registriesYamlPath)
       for (const c of changes) {
         if (c.op === 'write') await session.writeFileAtomic(c.path, c.data, { mode: 0o600, backup: { keep: config.nodeTrust.backups } })
         if (c.op === 'remove') {
@@ -49,10 +57,12 @@ export function teardownNodeStep(options: { node: TrustNode; session: () => Prom
       }
       if (!nodeName) return
       const unit = await detectK3sUnit(session, node)
-      const result = await session.exec(['systemctl', 'restart', unit])
-      if (result.code !== 0) throw new Error(`systemctl restart ${unit} on ${node.label} exited ${result.code}: ${result.stderr.trim()}`)
+      // Type=notify with TimeoutStartSec=0: a blocking restart of a K3s that never gets ready never returns.
+      const result = await session.exec(['systemctl', 'restart', '--no-block', unit])
+      if (result.code !== 0) throw new Error(`systemctl restart --no-block ${unit} on ${node.label} exited ${result.code}: ${result.stderr.trim()}`)
       await waitForReadyAfterRestart(kube, { nodeName, before, timeoutMs: config.timeouts.nodeReady.milliseconds, signal: ctx.signal, progress: ctx.progress })
       await waitFor(async () => ({ done: (await session.exec(['k3s', 'crictl', 'version'])).code === 0, seen: 'not answering' }), { what: `containerd on ${node.label}`, timeoutMs: config.timeouts.nodeReady.milliseconds, intervalMs: 250, signal: ctx.signal })
+      await clearRestartPending(session, node.label, config.nodeTrust.registriesYamlPath)
     },
   }
 }

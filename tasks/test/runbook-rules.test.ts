@@ -53,8 +53,14 @@ for (const [name, text, want] of trustCases) Trust(name, () => assert.is(removeR
 Trust('the node plan: write the rest, remove the CA, restart K3s once', () => {
   const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
   const yaml = ours.replace('mirrors:\n', 'mirrors:\n  quay.io:\n    endpoint: [ https://q ]\n')
-  assert.equal(planNodeCleanup({ yaml, ca: true }, config, 'n1').map((c) => c.op), ['write', 'remove', 'restart'])
-  assert.equal(planNodeCleanup({ yaml: undefined, ca: false }, config, 'n1'), [])
+  assert.equal(planNodeCleanup({ yaml, ca: true, restartPending: false }, config, 'n1').map((c) => c.op), ['write', 'remove', 'restart'])
+  assert.equal(planNodeCleanup({ yaml: undefined, ca: false, restartPending: false }, config, 'n1'), [])
+})
+
+Trust('the node plan: a restart that never finished is made again, even with nothing left to remove', () => {
+  const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
+  assert.equal(planNodeCleanup({ yaml: undefined, ca: false, restartPending: true }, config, 'n1'), [{ op: 'restart', due: true }])
+  assert.equal(planNodeCleanup({ yaml: ours, ca: false, restartPending: true }, config, 'n1').at(-1), { op: 'restart', due: false })
 })
 
 const Owned = suite('what teardown counts as ours')

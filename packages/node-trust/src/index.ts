@@ -5,7 +5,7 @@ export { planNodeTrust, describeNodeTrustChange, type NodeTrustChange, type File
 export { nodeTrustStep, TRUST_MATERIAL_STEP, type NodeTrustState, type NodeTrustStepDeps } from './node-trust-step.js'
 export { readTrustMaterial, type TrustMaterial } from './registry-trust-material.js'
 export { readNodeFiles, detectK3sUnit, newestBackup, type NodeFiles } from './node-files.js'
-export { restartMarkerPath, RESTART_MARKER_NAME } from './restart-marker.js'
+export { restartMarkerPath, markRestartPending, clearRestartPending, RESTART_MARKER_NAME } from './restart-marker.js'
 export { readyAfterRestart, readyCondition, resolveNodeName, waitForReadyAfterRestart, type ReadyCondition } from './node-readiness.js'
 export { RestartRollout } from './restart-rollout.js'
 export { trustNodes, type TrustNode, type K3sUnit } from './trust-nodes.js'
