@@ -9,7 +9,8 @@ export type RegistryLogin = { username: string; password: Secret }
 export type RegistryEndpoint = {
   host: string
   ingressIp: string
-  caPem: Buffer
+  /** The homelab CA; none in tls.mode acme (public roots). */
+  caPem: Buffer | undefined
   /** The login nodes get (registry.users[0], its password from config or the credentials Secret). */
   login: RegistryLogin
   /** `namespace/name` of the htpasswd Secret the registry mounts (registry.auth.secretName), for hints. */
@@ -30,7 +31,7 @@ export async function registryEndpoint(ctx: ToolContext): Promise<RegistryEndpoi
     client: (login) =>
       createHttpClient({
         baseUrl: `https://${host}`,
-        ca: material.caPem,
+        ...(material.caPem ? { ca: material.caPem } : {}),
         resolve: { [host]: ip },
         timeoutMs: ctx.config.timeouts.http.milliseconds,
         retries: retryPolicyFromConfig(ctx.config.retries),

@@ -10,6 +10,11 @@ export type RegistryTrust = {
   password: Secret
   /** Where the CA file is on the node. */
   caPath: string
+  /**
+   * Whether nodes are given the homelab CA (tls.mode ca). In acme mode the registry's certificate chains to public
+   * roots containerd already trusts: no ca_file, and the one this tool set in ca mode is taken out again.
+   */
+  withCa: boolean
   /** Also pull `docker.io` through the registry (a pull-through cache). */
   dockerHubMirror: boolean
 }
@@ -87,10 +92,18 @@ export function mergeRegistriesYaml(current: string | undefined, trust: Registry
   }
   // configs are keyed by the endpoint's host, not the mirror name (K3s docs, rancher/wharfie).
   ensureMap(doc, ['configs', trust.registryHost])
-  for (const key of ['auth', 'tls']) ensureMap(doc, ['configs', trust.registryHost, key])
+  ensureMap(doc, ['configs', trust.registryHost, 'auth'])
   setIfDifferent(doc, ['configs', trust.registryHost, 'auth', 'username'], trust.username)
   setIfDifferent(doc, ['configs', trust.registryHost, 'auth', 'password'], trust.password.reveal())
-  setIfDifferent(doc, ['configs', trust.registryHost, 'tls', 'ca_file'], trust.caPath)
+  const tls = ['configs', trust.registryHost, 'tls']
+  if (trust.withCa) {
+    ensureMap(doc, tls)
+    setIfDifferent(doc, [...tls, 'ca_file'], trust.caPath)
+  } else if (doc.getIn([...tls, 'ca_file']) === trust.caPath) {
+    doc.deleteIn([...tls, 'ca_file'])
+    const left = doc.getIn(tls, true)
+    if (isMap(left) && left.items.length === 0) doc.deleteIn(tls)
+  }
   return doc.toString({ lineWidth: 0 })
 }
 

@@ -34,7 +34,8 @@ function sameValues(current: string | undefined, merged: string, limits: MergeLi
 export function planNodeTrust(current: NodeFiles, material: TrustMaterial, options: PlanOptions): NodeTrustChange[] {
   const merged = mergeRegistriesYaml(current.registriesYaml, material.trust, { host: options.host, path: options.registriesYamlPath }, options.limits)
   const changes: NodeTrustChange[] = []
-  if (!current.ca?.equals(material.caPem)) {
+  // In acme mode there is no CA to give; a CA file left from ca mode is harmless and goes with teardown.
+  if (material.caPem && !current.ca?.equals(material.caPem)) {
     changes.push({ op: 'write', path: options.caPath, mode: CA_MODE, data: material.caPem, before: current.ca?.toString('utf8'), after: material.caPem.toString('utf8') })
   }
   if (!sameValues(current.registriesYaml, merged, options.limits ?? DEFAULT_MERGE_LIMITS)) {

@@ -2,8 +2,11 @@ import { Secret, type HomelabConfig, type KubeClient } from '@homelab/core'
 import { TrustMaterialError } from './errors/trust-material-error.js'
 import type { RegistryTrust } from './merge-registries-yaml.js'
 
-/** What the cluster holds that every node needs: the registry login and the CA that signed its certificate. */
-export type TrustMaterial = { trust: RegistryTrust; caPem: Buffer; caSource: string }
+/**
+ * What the cluster holds that every node needs: the registry login and the CA that signed its certificate (none in
+ * tls.mode acme: the certificate chains to public roots the nodes already trust).
+ */
+export type TrustMaterial = { trust: RegistryTrust; caPem: Buffer | undefined; caSource: string }
 
 // cert-manager also writes ca.crt into the registry's own TLS Secret, the fallback when the root CA Secret is elsewhere.
 const REGISTRY_TLS_SECRET = 'registry-tls'
@@ -53,9 +56,11 @@ async function readLogin(kube: KubeClient, config: HomelabConfig): Promise<{ use
 }
 
 export async function readTrustMaterial(kube: KubeClient, config: HomelabConfig): Promise<TrustMaterial> {
-  const [login, ca] = await Promise.all([readLogin(kube, config), readCa(kube, config)])
+  const withCa = config.tls.mode === 'ca'
+  const noCa = { pem: undefined, source: `the system trust store (tls.mode ${config.tls.mode})` }
+  const [login, ca] = await Promise.all([readLogin(kube, config), withCa ? readCa(kube, config) : noCa])
   return {
-    trust: { registryHost: config.registry.hosts.registry, ...login, caPath: config.nodeTrust.caPath, dockerHubMirror: config.nodeTrust.dockerHubMirror },
+    trust: { registryHost: config.registry.hosts.registry, ...login, caPath: config.nodeTrust.caPath, withCa, dockerHubMirror: config.nodeTrust.dockerHubMirror },
     caPem: ca.pem,
     caSource: ca.source,
   }

@@ -9,6 +9,7 @@ const trust: RegistryTrust = {
   username: 'admin',
   password: new Secret('s3cret-pass-word'),
   caPath: '/etc/rancher/k3s/registry-ca.crt',
+  withCa: true,
   dockerHubMirror: false,
 }
 const where = { host: 'node1', path: '/etc/rancher/k3s/registries.yaml' }
@@ -46,6 +47,18 @@ const cases: [string, string | undefined, RegistryTrust, unknown][] = [
     { ...trust, dockerHubMirror: true },
     { mirrors: { 'docker.io': { endpoint: ['https://registry.homelab.local', 'https://mirror.gcr.io', 'https://dockerhub-cache.lan:5000'] }, ...OURS.mirrors }, configs: OURS.configs },
   ],
+  [
+    'tls.mode acme: no ca_file, and the one this tool set in ca mode is taken out with its empty tls map',
+    'mirrors:\n  registry.homelab.local:\n    endpoint: ["https://registry.homelab.local"]\nconfigs:\n  registry.homelab.local:\n    auth: {username: admin, password: s3cret-pass-word}\n    tls:\n      ca_file: /etc/rancher/k3s/registry-ca.crt\n',
+    { ...trust, withCa: false },
+    { mirrors: OURS.mirrors, configs: { 'registry.homelab.local': { auth: OURS.configs['registry.homelab.local'].auth } } },
+  ],
+  [
+    'tls.mode acme: a ca_file and tls settings the node has of its own stay',
+    'configs:\n  registry.homelab.local:\n    tls:\n      ca_file: /etc/ssl/corp-root.pem\n      insecure_skip_verify: false\n',
+    { ...trust, withCa: false },
+    { configs: { 'registry.homelab.local': { tls: { ca_file: '/etc/ssl/corp-root.pem', insecure_skip_verify: false }, auth: OURS.configs['registry.homelab.local'].auth } }, mirrors: OURS.mirrors },
+  ],
 ]
 
 for (const [name, current, want, expected] of cases) {
@@ -73,6 +86,15 @@ const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE----
 const material = { trust, caPem: CA, caSource: 'Secret t/root-ca' }
 const planOptions = { host: 'node1', registriesYamlPath: where.path, caPath: trust.caPath, unit: 'k3s' as const }
 const ops = (registriesYaml: string) => planNodeTrust({ registriesYaml, ca: CA, restartPending: false }, material, planOptions).map((c) => (c.op === 'write' ? `write ${c.path}` : `restart ${c.unit}`))
+
+Plan('tls.mode acme: no CA file is written; a file already right needs nothing', () => {
+  const acme = { trust: { ...trust, withCa: false }, caPem: undefined, caSource: 'the system trust store (tls.mode acme)' }
+  const plan = (registriesYaml: string | undefined) => planNodeTrust({ registriesYaml, ca: undefined, restartPending: false }, acme, planOptions)
+  assert.equal(plan(undefined).map((c) => (c.op === 'write' ? `write ${c.path}` : `restart ${c.unit}`)), [`write ${where.path}`, 'restart k3s'])
+  const written = mergeRegistriesYaml(undefined, acme.trust, where)
+  assert.not.match(written, /ca_file/)
+  assert.equal(plan(written), [])
+})
 
 const AUTH = (indent: string, nl: string, password = 's3cret-pass-word') =>
   [`configs:`, `${indent}registry.homelab.local:`, `${indent}${indent}auth:`, `${indent}${indent}${indent}username: admin`, `${indent}${indent}${indent}password: ${password}`, `${indent}${indent}tls:`, `${indent}${indent}${indent}ca_file: /etc/rancher/k3s/registry-ca.crt`].join(nl)
