@@ -1,4 +1,4 @@
-import { applyStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, removeStep, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
@@ -19,11 +19,6 @@ const STEP = {
   probe: 'localstack health probe',
 } as const
 
-/** A step that only says why it does not apply, so the output shows every optional piece and why it is absent. */
-function skippedStep(name: string, reason: string, needs: readonly string[]): Step<null, never> {
-  return { name, needs, check: async () => Promise.reject(new StepSkipped(reason)), desired: () => null, diff: () => [] }
-}
-
 /** Edition first, then the namespace, then everything in it; the wait needs the Deployment and what it mounts. */
 export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[] {
   const { config } = ctx
@@ -34,13 +29,18 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     applyStep(kube, object, { force: ctx.forceConflicts, name, needs, ...(skipWhenKindMissing ? { skipWhenKindMissing } : {}) })
   const inNamespace = [STEP.edition, STEP.namespace]
   // Only a host socket is a fact about the nodes; the dind sidecar brings its own engine.
+  // An optional piece the config does not ask for: skipped with its reason, and removed when an earlier config made it.
+  const retired = (name: string, ref: { apiVersion: string; kind: string; name: string }, reason: string, because: string) =>
+    removeStep(kube, { ...ref, namespace: config.localstack.namespace }, { name, because, skipWhenAbsent: reason, needs: inNamespace })
   const hostSocket = config.localstack.services.includes('lambda') && config.localstack.lambda.executor === 'host-socket'
   const deploymentNeeds = [...inNamespace, STEP.pvc, ...(hostSocket ? [STEP.dockerSocket] : []), ...(m.authTokenSecret ? [STEP.authToken] : [])]
   return [
     editionStep(config),
     ...(hostSocket ? [dockerSocketStep({ config, ssh: ctx.ssh, acceptNewHostKeys: ctx.acceptNewHostKeys })] : []),
     apply(STEP.namespace, m.namespace, [STEP.edition]),
-    ...(m.authTokenSecret ? [apply(STEP.authToken, m.authTokenSecret, inNamespace)] : []),
+    m.authTokenSecret
+      ? apply(STEP.authToken, m.authTokenSecret, inNamespace)
+      : retired(STEP.authToken, { apiVersion: 'v1', kind: 'Secret', name: NAMES.authTokenSecret }, 'community edition: no token', 'localstack.edition is community'),
     apply(STEP.pvc, m.stateVolumeClaim, inNamespace),
     apply(STEP.deployment, m.deployment, deploymentNeeds),
     apply(STEP.service, m.service, inNamespace),
@@ -48,10 +48,10 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     apply(STEP.ingressRoute, m.ingressRoute, [...inNamespace, STEP.service, STEP.certificate]),
     m.s3VirtualHostRoute
       ? apply(STEP.s3VirtualHostRoute, m.s3VirtualHostRoute, [...inNamespace, STEP.service, STEP.certificate])
-      : skippedStep(STEP.s3VirtualHostRoute, 'path-style S3 (localstack.s3.virtualHostStyle is false)', inNamespace),
+      : retired(STEP.s3VirtualHostRoute, { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', name: NAMES.s3VirtualHostRoute }, 'path-style S3 (localstack.s3.virtualHostStyle is false)', 'localstack.s3.virtualHostStyle is false'),
     m.healthProbe
       ? apply(STEP.probe, m.healthProbe, [...inNamespace, STEP.ingressRoute], 'the Prometheus-operator Probe CRD is not installed; install the Prometheus operator to monitor LocalStack')
-      : skippedStep(STEP.probe, 'no localstack.probe.blackboxExporter configured; set it to the blackbox exporter host:port to probe /_localstack/health', inNamespace),
+      : retired(STEP.probe, { apiVersion: 'monitoring.coreos.com/v1', kind: 'Probe', name: NAMES.probe }, 'no localstack.probe.blackboxExporter configured; set it to the blackbox exporter host:port to probe /_localstack/health', 'no localstack.probe.blackboxExporter'),
     deploymentReadyStep(kube, { namespace: config.localstack.namespace, name: NAMES.deployment }, { timeoutMs: config.timeouts.localstackReady.milliseconds, needs: [STEP.deployment] }),
   ]
 }

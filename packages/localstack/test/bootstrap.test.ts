@@ -122,6 +122,29 @@ Bootstrap('a new auth token rolls the Deployment; the same token again reports c
   for (const run of [first, rotated, again]) assert.not.ok(run.output().includes(TOKEN), 'the token must never be printed')
 })
 
+Bootstrap('back to community, and virtual-host S3 off: the token Secret and the extra route bootstrap made are removed', async (ctx) => {
+  const ns = namespace(ctx, 'retire')
+  const before = context(ctx, { namespace: ns, edition: 'token', image: 'localstack/localstack:2026.07.0', authToken: TOKEN, s3: { virtualHostStyle: true } })
+  assert.is((await bootstrap(before.tool)).failed, 0, before.output())
+  const secret = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-auth-token' }
+  const route = { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: ns, name: 'localstack-s3-virtual-host' }
+  assert.ok(await before.tool.kube().get(secret))
+  assert.ok(await before.tool.kube().get(route))
+  await settled(before.tool)
+  const after = context(ctx, { namespace: ns })
+  const run = await bootstrap(after.tool)
+  assert.is(run.failed, 0, after.output())
+  assert.equal(['localstack auth token secret', 'localstack s3 virtual-host route'].map((step) => run.results.find((r) => r.step === step)?.status), ['changed', 'changed'], after.output())
+  assert.is(await after.tool.kube().get(secret), undefined, 'the token is no longer in the cluster')
+  assert.is(await after.tool.kube().get(route), undefined)
+  await settled(after.tool)
+  const again = context(ctx, { namespace: ns })
+  const third = await bootstrap(again.tool)
+  assert.is(third.changed, 0, again.output())
+  assert.match(again.output(), /skipped\s+localstack auth token secret: community edition: no token/)
+  assert.match(again.output(), /skipped\s+localstack s3 virtual-host route: path-style S3/)
+})
+
 Bootstrap('token mode without a token fails the edition step with the reason and applies nothing', async (ctx) => {
   const name = namespace(ctx, 'notoken')
   const { tool, output } = context(ctx, { namespace: name, edition: 'token', image: 'localstack/localstack:2026.07.0' })
