@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { LabStateError } from '../errors/lab-state-error.js'
 import { dnsmasqFiles, reloadDnsmasqHosts, restartDnsmasq, startDnsmasq, stopDnsmasq, writeDnsmasqFiles, type DnsmasqOptions } from './pihole-dnsmasq.js'
 import { ftlError, type DoubleRequest, type DoubleResponse } from './pihole-exchange.js'
@@ -73,6 +74,9 @@ type Instance = {
   fault: PiholeFault | undefined
   /** Requests held open by a `hang` fault, ended on stop or when the fault is cleared. */
   held: Set<ServerResponse>
+  /** A 6.2 re-exec in progress: stop waits for it, or it would start dnsmasq again after stop ended it. */
+  reexec: Promise<void> | undefined
+  stopped: boolean
 }
 
 /**
@@ -87,9 +91,9 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
   writeDnsmasqFiles(options.stateDir, store.records, { hosts: true, cnames: true })
   await startDnsmasq(dnsOptions)
   const instance: Instance = {
-    version, options, store, sessions: new PiholeSessionTable(options.maxSessions ?? 16), dns: dnsEffects(store, dnsOptions),
+    version, options, store, sessions: new PiholeSessionTable(options.maxSessions ?? 16), dns: dnsEffects(store, dnsOptions, () => instance.stopped),
     validator: version === 6 && options.validate !== false ? await loadPiholeSpecValidator() : undefined,
-    log: new PiholeRequestLog(), failures: [], fault: undefined, held: new Set(),
+    log: new PiholeRequestLog(), failures: [], fault: undefined, held: new Set(), reexec: undefined, stopped: false,
   }
   const tls = options.https ? await ensurePiholeCertificate(options.stateDir, options.ip) : undefined
   const listener = (req: IncomingMessage, res: ServerResponse) => void answer(req, res, instance)
@@ -106,32 +110,41 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
  * ones are refused, and DNS restarts with the new records. Sessions survive (FTL keeps them on disk).
  */
 function restartFtlSoon(instance: Instance, handle: PiholeDouble, restartMs: number): void {
-  setTimeout(() => {
-    void (async () => {
-      if (instance.fault !== undefined) return
-      await handle.setFault({ kind: 'down' })
-      await instance.dns.restartDns()
-      await new Promise((resolve) => setTimeout(resolve, restartMs))
-      // Unless a test switched on a fault of its own meanwhile.
-      if ((instance.fault as PiholeFault | undefined)?.kind === 'down') await handle.setFault(undefined)
-    })().catch(() => undefined)
-  }, 20)
+  const previous = instance.reexec ?? Promise.resolve()
+  instance.reexec = previous.then(async () => {
+    await sleep(20)
+    if (instance.stopped || instance.fault !== undefined) return
+    await handle.setFault({ kind: 'down' })
+    await instance.dns.restartDns()
+    await sleep(restartMs)
+    // Unless the double was stopped, or a test switched on a fault of its own meanwhile.
+    if (!instance.stopped && (instance.fault as PiholeFault | undefined)?.kind === 'down') await handle.setFault(undefined)
+  }).catch(() => undefined)
 }
 
-function dnsEffects(store: PiholeRecordStore, dnsOptions: DnsmasqOptions): DnsEffects {
+function dnsEffects(store: PiholeRecordStore, dnsOptions: DnsmasqOptions, stopped: () => boolean): DnsEffects {
+  // One dnsmasq change at a time: two restarts side by side (a 6.2 re-exec and a restartdns call, say) would each
+  // start a dnsmasq, and the one the pid file forgets would outlive the double. None once the double is stopped.
+  let queue: Promise<unknown> = Promise.resolve()
+  const serial = (work: () => Promise<void>): Promise<void> => {
+    const run = queue.then(() => (stopped() ? undefined : work()))
+    queue = run.catch(() => undefined)
+    return run
+  }
   return {
-    hostsChanged: async () => {
+    hostsChanged: () => serial(async () => {
       writeDnsmasqFiles(dnsOptions.stateDir, store.records, { hosts: true, cnames: false })
       await reloadDnsmasqHosts(dnsOptions)
-    },
+    }),
     // Stored, not served: the cname= lines are only rewritten at the next restart.
     cnamesPending: () => undefined,
     // Set once the server exists (startPihole).
     restartFtl: () => undefined,
-    restartDns: async () => {
+    restartDns: () => serial(async () => {
       writeDnsmasqFiles(dnsOptions.stateDir, store.records, { hosts: true, cnames: true })
       await restartDnsmasq(dnsOptions)
-    },
+    }),
+    settled: () => queue.then(() => undefined),
   }
 }
 
@@ -191,6 +204,9 @@ function piholeHandle({ instance, server, port, dnsOptions, caPem }: HandleParts
     stop: async () => {
       if (stopped) return
       stopped = true
+      instance.stopped = true
+      await instance.reexec
+      await instance.dns.settled()
       release()
       if (server.listening) await close()
       await stopDnsmasq(dnsOptions)

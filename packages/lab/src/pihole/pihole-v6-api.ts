@@ -11,6 +11,8 @@ export type DnsEffects = {
   cnamesPending(): void
   /** FTL < 6.3 after a CNAME change: answer first, then re-exec (the API away for a moment, DNS restarted). */
   restartFtl(): void
+  /** Once every change asked for so far is done. */
+  settled(): Promise<void>
 }
 
 export type V6Context = { options: V6Options; sessions: PiholeSessionTable; store: PiholeRecordStore; dns: DnsEffects }
