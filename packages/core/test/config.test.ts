@@ -238,6 +238,7 @@ const badInputs: BadInput[] = [
   ['node port as a string', 'nodes: [{host: 10.0.0.1, port: "22"}]', {}, /^nodes\[0\]\.port$/, /expected a port number, got "22"/],
   ['node port out of range', 'nodes: [{host: 10.0.0.1, port: 70000}]', {}, /^nodes\[0\]\.port$/, /expected at most 65535, got 70000/],
   ['duplicate node hosts', 'nodes: [{host: 10.0.0.1}, {host: 10.0.0.2}, {host: 10.0.0.1}]', {}, /^nodes\[2\]\.host$/, /duplicate of nodes\[0\]\.host \(10\.0\.0\.1:22\)/],
+  ['one Pi-hole listed twice, by http and by https', 'dns:\n  piholes: [{url: "http://pi.lan", password: a}, {url: "https://pi.lan/", password: a}]', {}, /^dns\.piholes\[1\]\.url$/, /duplicate of dns\.piholes\[0\]\.url \("http:\/\/pi\.lan"\): one entry per Pi-hole, by http or https/],
   ['duplicate node names', 'nodes: [{name: n1, host: 10.0.0.1}, {name: n1, host: 10.0.0.2}]', {}, /^nodes\[1\]\.name$/, /duplicate of nodes\[0\]\.name \("n1"\)/],
   ['node role not in the list', 'nodes: [{host: 10.0.0.1, role: agnet}]', {}, /^nodes\[0\]\.role$/, /expected one of "server", "agent", "auto", got "agnet"; did you mean "agent"\?/],
   ['missing SSH key file', 'nodes: [{host: 10.0.0.1, keyFile: ~/.ssh/nope}]', {}, /^nodes\[0\]\.keyFile$/, /cannot read "~\/\.ssh\/nope": no such file/],

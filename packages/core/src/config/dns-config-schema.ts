@@ -30,10 +30,15 @@ const piholes = (file: ConfigFileContext) =>
     .array(pihole(file))
     .superRefine((list, ctx) => {
       list.forEach((entry, index) => {
-        // Compared as parsed URLs so `http://pi` and `http://pi/` are one Pi-hole; unparsable ones are reported elsewhere.
-        const href = (url: string) => (URL.canParse(url) ? new URL(url).href : url)
-        const first = list.findIndex((other) => href(other.url) === href(entry.url))
-        if (first < index) ctx.addIssue({ code: 'custom', path: [index, 'url'], message: `duplicate of dns.piholes[${first}].url (${JSON.stringify(entry.url)})` })
+        // One Pi-hole per host (and port, path): `http://pi`, `http://pi/` and `https://pi` are the same one, and would
+        // share one ownership list. Unparsable URLs are reported elsewhere.
+        const identity = (url: string) => {
+          if (!URL.canParse(url)) return url
+          const parsed = new URL(url)
+          return `${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`
+        }
+        const first = list.findIndex((other) => identity(other.url) === identity(entry.url))
+        if (first < index) ctx.addIssue({ code: 'custom', path: [index, 'url'], message: `duplicate of dns.piholes[${first}].url (${JSON.stringify(list[first]!.url)}): one entry per Pi-hole, by http or https` })
       })
     })
     .default([])
