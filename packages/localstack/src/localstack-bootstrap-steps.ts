@@ -1,4 +1,4 @@
-import { applyStep, removeStep, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, claimStep, removeStep, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
@@ -18,6 +18,10 @@ const STEP = {
   s3VirtualHostRoute: 'localstack s3 virtual-host route',
   probe: 'localstack health probe',
 } as const
+
+const STATE_MIGRATION =
+  'scale Deployment localstack to 0, create a claim with the new size/class under another name, copy /var/lib/localstack ' +
+  'into it (a Job mounting both), delete the old claim, recreate it from the copy, then re-run bootstrap'
 
 /** Edition first, then the namespace, then everything in it; the wait needs the Deployment and what it mounts. */
 export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[] {
@@ -41,7 +45,7 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     m.authTokenSecret
       ? apply(STEP.authToken, m.authTokenSecret, inNamespace)
       : retired(STEP.authToken, { apiVersion: 'v1', kind: 'Secret', name: NAMES.authTokenSecret }, 'community edition: no token', 'localstack.edition is community'),
-    apply(STEP.pvc, m.stateVolumeClaim, inNamespace),
+    claimStep(kube, m.stateVolumeClaim, { force: ctx.forceConflicts, name: STEP.pvc, needs: inNamespace, configKey: 'localstack.storage', holds: "LocalStack's persisted state", migration: STATE_MIGRATION }),
     apply(STEP.deployment, m.deployment, deploymentNeeds),
     apply(STEP.service, m.service, inNamespace),
     apply(STEP.certificate, m.certificate, inNamespace),

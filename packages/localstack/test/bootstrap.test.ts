@@ -1,4 +1,4 @@
-import { createReporter, openToolContext, runSteps, type RunResult, type ToolContext } from '@homelab/core'
+import { createKubeClient, createReporter, openToolContext, runSteps, type RunResult, type ToolContext } from '@homelab/core'
 import { labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -143,6 +143,23 @@ Bootstrap('back to community, and virtual-host S3 off: the token Secret and the 
   assert.is(third.changed, 0, again.output())
   assert.match(again.output(), /skipped\s+localstack auth token secret: community edition: no token/)
   assert.match(again.output(), /skipped\s+localstack s3 virtual-host route: path-style S3/)
+})
+
+Bootstrap('a state claim of another size names localstack.storage and how to move, and nothing is asked of the API server', async (ctx) => {
+  const ns = namespace(ctx, 'pvc')
+  const { tool, output } = context(ctx, { namespace: ns })
+  const earlier = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'earlier-install' })
+  await earlier.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { dryRun: false, force: false })
+  await earlier.apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'localstack-state', namespace: ns }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local-path', resources: { requests: { storage: '1Gi' } } } }, { dryRun: false, force: false })
+  const run = await bootstrap(tool)
+  const failure = run.results.find((r) => r.step === 'localstack state volume')
+  assert.is(failure?.status, 'failed', output())
+  assert.match(failure!.error!, /exists with 1Gi on storage class "local-path", but config asks for/)
+  assert.match(failure!.error!, /recreating it would delete LocalStack's persisted state/)
+  assert.match(failure!.error!, /set localstack\.storage\.size and localstack\.storage\.storageClass to what exists/)
+  assert.is(run.results.find((r) => r.step === 'localstack deployment')?.status, 'skipped')
+  const stored = await tool.kube().get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'localstack-state' })
+  assert.not.ok(stored?.metadata.managedFields?.some((f) => f.manager === 'homelab-devtools'), 'the tool must not have applied to the claim')
 })
 
 Bootstrap('token mode without a token fails the edition step with the reason and applies nothing', async (ctx) => {

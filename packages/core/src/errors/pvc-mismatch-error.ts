@@ -1,6 +1,6 @@
-import { HomelabError, type ErrorContext } from '@homelab/core'
+import { HomelabError, type ErrorContext } from './homelab-error.js'
 
-/** The registry's PersistentVolumeClaim exists with another size or class than config asks for. */
+/** A PersistentVolumeClaim exists with another size or storage class than config asks for. */
 export class PvcMismatchError extends HomelabError {
   readonly object: string
 
