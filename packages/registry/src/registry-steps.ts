@@ -1,4 +1,6 @@
-import { describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { checkStep, describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { GcError } from './errors/gc-error.js'
+import { GC_COMPONENT } from './gc/gc-job.js'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
 import type { RegistryCredentials } from './registry-credentials.js'
@@ -18,14 +20,18 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
     applyStep(kube, object, { force, needs: needs.map(stepName), ...extra })
   const { namespace: ns, caChain, ui } = objects
   const issuerNeeds = caChain ? [caChain.caIssuer] : []
+  const noGc = noGarbageCollectStep(kube, ns.metadata.name, [stepName(ns)])
+  // What sets the registry's mode and restarts it waits until no garbage-collect is sweeping.
+  const afterGc = (step: Step): Step => ({ ...step, needs: [...(step.needs ?? []), noGc.name] })
   const steps: Step[] = [
     apply(ns),
+    noGc,
     apply(credentials.credentialsSecret, [ns]),
     apply(credentials.httpSecret, [ns]),
     apply(credentials.htpasswdSecret, [ns]),
-    apply(objects.configMap, [ns]),
+    afterGc(apply(objects.configMap, [ns])),
     pvcStep(kube, objects.pvc, { force, needs: [stepName(ns)] }),
-    apply(objects.deployment, [ns, objects.configMap, credentials.httpSecret, credentials.htpasswdSecret, objects.pvc]),
+    afterGc(apply(objects.deployment, [ns, objects.configMap, credentials.httpSecret, credentials.htpasswdSecret, objects.pvc])),
     apply(objects.service, [ns]),
     ...(caChain
       ? [apply(caChain.selfSignedIssuer), rootCertificateStep(kube, caChain, options), apply(caChain.caIssuer, [caChain.rootCertificate])]
@@ -47,6 +53,22 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
     ...objects.retired.map(({ ref, because }) => removeStep(kube, ref, { because })),
   ]
   return [...steps, ...readinessSteps(kube, objects, options)]
+}
+
+/**
+ * gc switches the registry to read-only and sweeps blobs in a Job. A gc run that died (a dropped SSH session, a second
+ * Ctrl-C) can leave that Job sweeping; a bootstrap that then renders the registry read-write and restarts it takes
+ * pushes of layers being deleted, and an image pushed then is broken. So bootstrap waits for the sweep to end.
+ */
+function noGarbageCollectStep(kube: KubeClient, namespace: string, needs: readonly string[]): Step {
+  return checkStep('no registry garbage-collect running', async () => {
+    const pods = await kube.list('v1', 'Pod', { namespace, labelSelector: `app.kubernetes.io/component=${GC_COMPONENT}` })
+    const running = pods.filter((p) => !['Succeeded', 'Failed'].includes((p['status'] as { phase?: string } | undefined)?.phase ?? ''))
+    if (running.length === 0) return
+    throw new GcError(`garbage-collect is still running in ${namespace} (${running.map((p) => p.metadata.name).join(', ')}): the registry stays as it is until it ends`, {
+      hint: `wait for it (kubectl -n ${namespace} get pods -l app.kubernetes.io/component=${GC_COMPONENT}), then run \`pnpm --filter registry run gc\` again: it puts the registry back to read-write itself`,
+    })
+  }, needs)
 }
 
 /** The root CA lives in cert-manager's namespace, which this tool must not create or label: it belongs to cert-manager. */

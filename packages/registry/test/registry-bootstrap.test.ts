@@ -126,6 +126,24 @@ Bootstrap('registry.ui.enabled: false removes the UI bootstrap made; the next ru
   assert.equal(await present(), [true, true, true, true])
 })
 
+Bootstrap('while a garbage-collect pod a dead gc run left still sweeps, bootstrap leaves the registry\'s mode and pods alone', async (ctx) => {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'registry-gc-left-behind', namespace: ctx.ns, labels: { 'app.kubernetes.io/component': 'garbage-collect' } }, spec: { containers: [{ name: 'gc', image: 'registry:2' }] } }
+  const gcKube = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'a-gc-run-that-died' })
+  await gcKube.apply(pod as KubeObject, { dryRun: false, force: true })
+  try {
+    const run = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+    const failure = run.results.find((r) => r.step === 'no registry garbage-collect running')
+    assert.is(failure?.status, 'failed', failures(run))
+    assert.match(failure!.error!, new RegExp(`garbage-collect is still running in ${ctx.ns} \\(registry-gc-left-behind\\)`))
+    assert.match(failure!.error!, /run `pnpm --filter registry run gc` again/)
+    for (const step of [`apply ConfigMap ${ctx.ns}/registry-config`, `apply Deployment ${ctx.ns}/registry`]) assert.is(run.results.find((r) => r.step === step)?.status, 'skipped', step)
+  } finally {
+    await gcKube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.ns, name: 'registry-gc-left-behind' })
+  }
+  const after = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  assert.equal([after.failed, after.changed], [0, 0], failures(after))
+})
+
 Bootstrap('a PVC of another size is reported with what to do, and never recreated or resized', async (ctx) => {
   const ns = `${ctx.ns}-pvc`
   const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'earlier-install' })
