@@ -67,6 +67,20 @@ Redaction('a Secret diff shows which key changed but not its value', () => {
   assert.match(view.after ?? '', /htpasswd: "?\*\*\*\*/)
 })
 
+Redaction('our annotations on a Secret are masked in its diff (an old digest of a password no run knows); others are shown', () => {
+  const oldDigest = 'c0ffee'.repeat(10)
+  const obj = (digest: string) => ({
+    apiVersion: 'v1', kind: 'Secret', data: { admin: 'YQ==' },
+    metadata: { name: 'registry-credentials', namespace: 'registry', annotations: { 'homelab-devtools/htpasswd-verified': `{"admin":"${digest}"}`, 'example.org/owner': 'kim' } },
+  })
+  const view = describeApplyChange({ op: 'update', object: obj('beef'.repeat(16)), before: obj(oldDigest), after: obj('beef'.repeat(16)) })
+  const text = JSON.stringify(view)
+  assert.not.ok(text.includes(oldDigest), 'the old digest is shown')
+  assert.not.ok(text.includes('beef'.repeat(16)), 'the new digest is shown')
+  assert.match(view.before ?? '', /homelab-devtools\/htpasswd-verified: "?\*\*\*\*/)
+  assert.match(view.before ?? '', /example\.org\/owner: kim/)
+})
+
 Redaction('runTask prints a failing task error through the reporter without the secret', async () => {
   const out = capture()
   const io: TaskIo = { argv: ['--json'], env: {}, cwd: '/', stdout: out.out, stderr: out.out, signal: new AbortController().signal }

@@ -98,6 +98,15 @@ function readable(o: KubeObject | undefined): string | undefined {
       const data = o[key] as Record<string, string> | undefined
       if (data) shown[key] = Object.fromEntries(Object.keys(data).sort().map((k) => [k, `${MASK} (${digestHint(data[k]!)})`]))
     }
+    // Our annotations on a Secret may be derived from its values (the registry's digests of verified htpasswd lines):
+    // an old one belongs to no value this run knows, so scrubbing by value would miss it.
+    const annotations = metadata.annotations
+    if (annotations) {
+      shown['metadata'] = {
+        ...metadata,
+        annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [k, k.startsWith(TOOL_ANNOTATION_PREFIX) ? `${MASK} (${digestHint(v)})` : v])),
+      }
+    }
   }
   return stringify(sortKeys(shown), { lineWidth: 0 })
 }
@@ -107,6 +116,7 @@ function readable(o: KubeObject | undefined): string | undefined {
  * password could be brute-forced from the output.
  */
 const digestHint = (value: string) => `${value.length} chars`
+const TOOL_ANNOTATION_PREFIX = 'homelab-devtools/'
 
 export function describeApplyChange(change: ApplyChange) {
   const name = describeRef(refOf(change.object))
