@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseDocument, YAMLMap, type Document } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, YAMLMap, type Document } from 'yaml'
 import { MASK, type Secret } from '@homelab/core'
 import { RegistriesYamlError } from './errors/registries-yaml-error.js'
 
@@ -117,13 +117,15 @@ export function maskRegistryCredentials(text: string | undefined): string | unde
   if (text === undefined) return undefined
   const doc = parseDocument(text)
   if (doc.errors.length > 0 || !isMap(doc.contents)) return text.replace(/^(\s*(?:password|auth|identity_token|token)\s*:\s*).+$/gm, `$1${MASK}`)
-  const configs = doc.get('configs', true)
-  if (isMap(configs)) {
-    for (const pair of configs.items) {
-      const auth = isMap(pair.value) ? pair.value.get('auth', true) : undefined
-      if (!isMap(auth)) continue
-      for (const field of auth.items) if (CREDENTIAL_KEYS.has(String((field.key as { value?: unknown })?.value ?? field.key))) field.value = doc.createNode(MASK)
-    }
-  }
+  // Every credential key anywhere, not only under configs.*.auth: an `auth: *creds` alias puts the password in an
+  // anchor elsewhere in the file (`x-creds: &creds {password: …}`), and `password: *p` in an anchored scalar.
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+      if (!CREDENTIAL_KEYS.has(key)) return
+      const target = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value
+      if (isScalar(target)) target.value = MASK
+    },
+  })
   return doc.toString({ lineWidth: 0 })
 }

@@ -156,6 +156,13 @@ Mask('every auth credential under configs is masked, other values kept', () => {
   assert.match(masked, /username: u/)
 })
 
+Mask('credentials reached through an alias are masked where the anchor is', () => {
+  const text = 'x-creds: &c\n  username: u\n  password: hunter2-old-pass\nx-pw: &p other-old-pass\nconfigs:\n  a.lan:\n    auth: *c\n  b.lan:\n    auth:\n      username: v\n      password: *p\n'
+  const masked = maskRegistryCredentials(text) ?? ''
+  for (const secret of ['hunter2-old-pass', 'other-old-pass']) assert.not.ok(masked.includes(secret), masked)
+  assert.match(masked, /username: u/)
+})
+
 Mask('unparseable text is masked line by line', () => {
   assert.is(maskRegistryCredentials('a: [\n  password: hunter22\n'), 'a: [\n  password: ****\n')
 })
