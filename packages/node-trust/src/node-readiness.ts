@@ -1,4 +1,4 @@
-import { waitFor, type KubeClient, type KubeObject } from '@homelab/core'
+import { KubeError, waitFor, type KubeClient, type KubeObject } from '@homelab/core'
 import { NodeLookupError } from './errors/node-lookup-error.js'
 import type { TrustNode } from './trust-nodes.js'
 
@@ -38,10 +38,24 @@ export function readyAfterRestart(before: ReadyCondition | undefined, now: Ready
 
 export type WaitReadyOptions = { nodeName: string; before: ReadyCondition | undefined; timeoutMs: number; signal?: AbortSignal; progress?: (m: string) => void }
 
+/**
+ * The API server going away for a while is part of restarting K3s on a server node (a one-server homelab restarts
+ * its API server with it): unreachable, a timeout, 429 or 5xx. Anything else (401, 403) is no restart's doing.
+ */
+const apiAway = (error: unknown) => error instanceof KubeError && (error.status === undefined || error.status === 429 || error.status >= 500)
+
 export async function waitForReadyAfterRestart(kube: KubeClient, options: WaitReadyOptions): Promise<void> {
   let sawNotReady = false
   await waitFor(async () => {
-    const now = readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name: options.nodeName }))
+    let node: KubeObject | undefined
+    try {
+      node = await kube.get({ apiVersion: 'v1', kind: 'Node', name: options.nodeName })
+    } catch (error) {
+      if (!apiAway(error)) throw error
+      // Not counted as "left Ready": when the API is back, the Node's Ready must be newer than before the restart.
+      return { done: false, seen: 'the API server not answering (K3s restarting?)' }
+    }
+    const now = readyCondition(node)
     if (now?.status !== 'True') sawNotReady = true
     return { done: readyAfterRestart(options.before, now, sawNotReady), seen: now ? `Ready=${now.status} since ${now.lastTransitionTime ?? '?'}` : 'no Ready condition' }
   }, { what: `Node ${options.nodeName} Ready after the restart`, timeoutMs: options.timeoutMs, intervalMs: 200, ...(options.signal ? { signal: options.signal } : {}), ...(options.progress ? { progress: options.progress } : {}) })
