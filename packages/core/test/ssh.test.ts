@@ -211,6 +211,18 @@ Pool('each node gets its own connection, and close() lets the next call reconnec
   await pool.close()
 })
 
+Pool('several calls that find the connection dropped share one reconnect', async ({ lab }) => {
+  const pool = new SshPool()
+  const first = await pool.session(rootTarget(lab, 0))
+  first.close()
+  for (let i = 0; i < 100 && !first.closed; i++) await sleep(10)
+  assert.ok(first.closed)
+  const again = await Promise.all([0, 1, 2].map(() => pool.session(rootTarget(lab, 0))))
+  assert.ok(again.every((s) => s === again[0] && s !== first))
+  assert.is(pool.connectionsOpened, 2)
+  await pool.close()
+})
+
 Pool('exec passes awkward arguments and stdin through unchanged and reports the exit code', async ({ lab, pool }) => {
   const session = await pool.session(rootTarget(lab, 0))
   const awkward = ["it's", '$(touch /tmp/pwned)', '`id`', 'a b', '*', '']

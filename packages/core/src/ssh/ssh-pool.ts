@@ -20,8 +20,14 @@ export class SshPool {
   session(target: SshTarget): Promise<SshSession> {
     const id = targetId(target)
     const existing = this.#sessions.get(id)
-    if (existing) return existing.then((s) => (s.closed ? this.#reconnect(id, target) : s))
-    return this.#reconnect(id, target)
+    if (!existing) return this.#reconnect(id, target)
+    return existing.then((s) => {
+      if (!s.closed) return s
+      // Of several calls that find the connection dropped, the first reconnects and the others share its connection:
+      // a second one would replace the first in the map, and nothing would ever close it.
+      const current = this.#sessions.get(id)
+      return current && current !== existing ? current : this.#reconnect(id, target)
+    })
   }
 
   async close(): Promise<void> {
