@@ -1,4 +1,4 @@
-import { COMMON_FLAGS, openToolContext, runTask, type TaskIo } from '@homelab/core'
+import { COMMON_FLAGS, openToolContext, runSteps, runTask, StepSkipped, type TaskIo } from '@homelab/core'
 import { COMPONENTS } from '../components.js'
 import { verifyAll } from './verify-all.js'
 
@@ -10,6 +10,12 @@ import { verifyAll } from './verify-all.js'
  */
 export function runVerifyAllTask(io: TaskIo): Promise<number> {
   return runTask({ name: 'verify', usage: 'verify-all [--quick] [--json] [--config FILE] [--kubeconfig FILE]', options: COMMON_FLAGS }, async ({ flags, reporter }) => {
+    // `pnpm turbo bootstrap --plan`: nothing was applied, so there is nothing new to prove, and the full checks write
+    // (test images, smoke resources) while the quick ones fail on what the plan only previews (a user not made yet).
+    if (flags.plan) {
+      const reason = '--plan applied nothing, so nothing new is verified; `pnpm verify-all` checks the homelab as it is'
+      return runSteps([{ name: 'verify', check: () => Promise.reject(new StepSkipped(reason)), desired: () => null, diff: () => [] }], { title: 'verify', plan: true, reporter })
+    }
     const before = io.pipelineSoFar?.()
     const noop = before !== undefined && before.changed === 0 && before.failed === 0
     if (noop && !flags.quick) reporter.progress('verify', 'this run changed nothing: quick checks only (no push, pull or Job); `pnpm verify-all` runs them all')
