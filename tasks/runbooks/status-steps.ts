@@ -1,6 +1,6 @@
 import { describeRef, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
 import { createStatusClient, gatewayProblems, imageVersion, localstackEndpointFromCluster } from '@homelab/localstack'
-import { readyCondition } from '@homelab/node-trust'
+import { NodeLookupError, readyCondition, resolveNodeName, trustNodes, type TrustNode } from '@homelab/node-trust'
 import { driftStep, healthStep } from './drift-step.js'
 import { registryEndpoint } from './registry-endpoint.js'
 
@@ -30,7 +30,7 @@ function healthSteps(name: string, ctx: ToolContext): Step<any, any, any>[] {
     ]
   }
   if (name === 'node-trust') {
-    return config.nodes.map((node) => healthStep(`health: Node ${node.name ?? node.host} Ready`, () => nodeProblem(kube(), node.name ?? node.host)))
+    return trustNodes(config, ctx.acceptNewHostKeys).map((node) => healthStep(`health: Node ${node.label} Ready`, () => nodeProblem(kube(), node)))
   }
   return []
 }
@@ -70,7 +70,15 @@ async function localstackProblem(ctx: ToolContext): Promise<string | undefined> 
   }
 }
 
-async function nodeProblem(kube: KubeClient, name: string): Promise<string | undefined> {
+/** The Node as node-trust finds it: by `name`, else by the address it is reached at (status.addresses). */
+async function nodeProblem(kube: KubeClient, node: TrustNode): Promise<string | undefined> {
+  let name: string
+  try {
+    name = await resolveNodeName(kube, node)
+  } catch (error) {
+    if (error instanceof NodeLookupError) return error.message
+    throw error
+  }
   const ready = readyCondition(await kube.get({ apiVersion: 'v1', kind: 'Node', name }))
   return ready?.status === 'True' ? undefined : `Node ${name} is not Ready (${ready ? `Ready=${ready.status}` : 'no such Node or no Ready condition'})`
 }

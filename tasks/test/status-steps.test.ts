@@ -1,0 +1,39 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createReporter, parseConfig, runSteps, type Component, type KubeClient, type KubeObject, type ToolContext } from '@homelab/core'
+import { statusSteps } from '../runbooks/status-steps.js'
+
+const node = (name: string, address: string, ready: string): KubeObject => ({
+  apiVersion: 'v1', kind: 'Node', metadata: { name },
+  status: { addresses: [{ type: 'InternalIP', address }], conditions: [{ type: 'Ready', status: ready }] },
+})
+
+async function nodeHealth(nodes: KubeObject[], configured: Record<string, unknown>[]) {
+  const config = parseConfig(JSON.stringify({ nodes: configured, dns: { piholes: [] } }), { sourceName: 'h.yaml', baseDir: '/tmp', env: {} })
+  const kube = {
+    list: async () => nodes,
+    get: async (ref: { name: string }) => nodes.find((n) => n.metadata.name === ref.name),
+  } as unknown as KubeClient
+  const ctx = { config, kube: () => kube, acceptNewHostKeys: false } as unknown as ToolContext
+  const nodeTrust = { name: 'node-trust', bootstrap: async () => [] } as unknown as Component
+  let output = ''
+  const result = await runSteps(await statusSteps(nodeTrust, ctx), { title: 'status', plan: true, reporter: createReporter({ json: false, out: { write: (s: string) => void (output += s) } }) })
+  return { result, output }
+}
+
+test('status finds a Node configured by address only the way node-trust does: by status.addresses', async () => {
+  const { result, output } = await nodeHealth([node('k3s-server-1', '192.168.4.10', 'True')], [{ host: '192.168.4.10' }])
+  assert.equal([result.changed, result.failed], [0, 0], output)
+  assert.match(output, /ok +health: Node 192\.168\.4\.10 Ready/)
+})
+
+test('a Node that is not Ready, or that no Node matches, is drift with the reason', async () => {
+  const notReady = await nodeHealth([node('k3s-server-1', '192.168.4.10', 'False')], [{ host: '192.168.4.10' }])
+  assert.is(notReady.result.changed, 1, notReady.output)
+  assert.match(notReady.output, /Node k3s-server-1 is not Ready \(Ready=False\)/)
+  const missing = await nodeHealth([node('k3s-server-1', '192.168.4.10', 'True')], [{ host: '192.168.4.99' }])
+  assert.is(missing.result.changed, 1, missing.output)
+  assert.match(missing.output, /no Node in the cluster has the address 192\.168\.4\.99/)
+})
+
+test.run()
