@@ -5,9 +5,10 @@
 // of kubernetes-models, client-node and the AWS SDK, each resolved and transformed through loader hooks), and a
 // no-op run of the whole pipeline is mostly that. One esbuild bundle per task loads in a fifth of the time.
 //
-// The bundle is rebuilt when any workspace source it was built from changed (mtime), when one is gone, or when the
-// installed dependencies changed (pnpm-lock.yaml or node_modules/.modules.yaml newer than the bundle). So an edit is
-// picked up on the next run, as with tsx; the first run after one pays the build (well under a second per task).
+// The bundle is rebuilt when any workspace source it was built from changed (mtime or size differ from the build's,
+// older or newer), when one is gone, or when the installed dependencies changed (pnpm-lock.yaml or
+// node_modules/.modules.yaml likewise). So an edit is picked up on the next run, as with tsx; the first run after one
+// pays the build (well under a second per task).
 // Each module keeps its own import.meta.url/dirname/filename (rewritten to its source path), so files found next to
 // the source (manifests/, homelab.example.yaml) are found as they are under tsx.
 //
@@ -30,17 +31,19 @@ const CACHE = process.env.HOMELAB_TASK_BUNDLES ?? join(ROOT, 'node_modules', '.c
 const DEPENDENCY_MARKERS = [join(ROOT, 'pnpm-lock.yaml'), join(ROOT, 'node_modules', '.modules.yaml')]
 const MAIN = '__homelabMain'
 
-const mtime = (path) => {
-  try {
-    return statSync(path).mtimeMs
-  } catch {
-    return Infinity
-  }
+/** A file's mtime and size, or null when it is gone: what a build records of each input and a run compares. */
+const stamp = (path) => {
+  const stat = statSync(path, { throwIfNoEntry: false })
+  return stat ? [stat.mtimeMs, stat.size] : null
 }
+const sameStamp = (a, b) => (a === null || b === null ? a === b : a[0] === b[0] && a[1] === b[1])
 
 const bundleOf = (stem, format) => `${stem}.${format === 'cjs' ? 'cjs' : 'mjs'}`
 
-/** What the last build recorded, if its bundle is at least as new as everything it was built from. */
+/**
+ * What the last build recorded, if the inputs it was built from are still as it found them. Any difference counts,
+ * not only a newer mtime: `rsync -a`, `cp -p` and `tar x` put back older mtimes.
+ */
 function freshBuild(stem) {
   let recorded
   try {
@@ -48,8 +51,20 @@ function freshBuild(stem) {
   } catch {
     return undefined
   }
-  const stale = [...recorded.sources, ...DEPENDENCY_MARKERS].some((path) => mtime(path) > recorded.builtAt)
-  return stale || mtime(bundleOf(stem, recorded.format)) === Infinity ? undefined : recorded
+  if (!Array.isArray(recorded.inputs)) return undefined
+  const stale = recorded.inputs.some(([path, built]) => !sameStamp(stamp(path), built))
+  return stale || stamp(bundleOf(stem, recorded.format)) === null ? undefined : recorded
+}
+
+/**
+ * Each input's stamp as the build found it. One changed since the build began may have been read before or after the
+ * change, so it gets a stamp no file has: the next run builds again.
+ */
+function stampsOf(paths, builtAt) {
+  return paths.map((path) => {
+    const now = stamp(path)
+    return [path, now !== null && now[0] >= builtAt ? [-1, -1] : now]
+  })
 }
 
 /** Keeps each workspace module's import.meta pointing at its own source file, as it does under tsx. */
@@ -139,7 +154,7 @@ async function build(entry, stem) {
   rmSync(bundleOf(stem, format === 'cjs' ? 'esm' : 'cjs'), { force: true })
   const stale = basename(codeCacheStem(stem))
   for (const old of readdirSync(dirname(bundle)).filter((f) => f.startsWith(`${stale}.`))) rmSync(join(dirname(bundle), old), { force: true })
-  const recorded = { builtAt, sources, format, encoding }
+  const recorded = { builtAt, inputs: stampsOf([...sources, ...DEPENDENCY_MARKERS], builtAt), format, encoding }
   writeAtomically(`${stem}.json`, JSON.stringify(recorded))
   return recorded
 }

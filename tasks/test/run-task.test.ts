@@ -2,7 +2,7 @@
 // be, rebuilt when a source changes. Throwaway entries in the repository's ignored .tmp/ (so they resolve the
 // workspace's packages, as tasks do); their bundles in a cache folder of their own.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { suite } from 'uvu'
@@ -91,6 +91,21 @@ RunTask('an edited entry is rebuilt: the new code runs and the old build\'s code
   const newBuild = manifestOf(ctx, stem).builtAt
   assert.ok(newBuild > oldBuild)
   assert.equal(filesOf(ctx, stem).filter((f) => f.includes('.v8cache.')), [`${stem}.v8cache.${newBuild}`])
+})
+
+RunTask('an import edited with an older mtime (rsync -a, cp -p, tar x) is rebuilt, same size or not', (ctx) => {
+  const entry = join(ctx.dir, 'restored.ts')
+  const lib = join(ctx.dir, 'restored-lib.ts')
+  writeFileSync(lib, "export const word: string = 'one'\n")
+  writeFileSync(entry, "import { word } from './restored-lib.js'\nconsole.log(word)\n")
+  assert.is(run(ctx, entry).stdout.trim(), 'one')
+  // An hour before the build, as a restored backup or a synced tree leaves it.
+  const past = new Date(Date.now() - 3_600_000)
+  for (const [content, want] of [["export const word: string = 'two'\n", 'two'], ["export const word: string = 'three'\n", 'three']] as const) {
+    writeFileSync(lib, content)
+    utimesSync(lib, past, past)
+    assert.is(run(ctx, entry).stdout.trim(), want)
+  }
 })
 
 RunTask('an entry that exports (no CommonJS wrapping possible) runs as an ES module bundle', (ctx) => {
