@@ -2,6 +2,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, re
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { enableDebianSources } from './debian-packages.js'
+import { checkSourcePackage, removeStaleSourceFiles } from './dsc-checksums.js'
 import { LabStateError } from './errors/lab-state-error.js'
 import { cachePaths, type CachePaths } from './lab-paths.js'
 import { withLockFile } from './lock-file.js'
@@ -72,18 +73,30 @@ function unpackedTree(srcDir: string): string | undefined {
   return name === undefined ? undefined : join(srcDir, name)
 }
 
-/** `apt-get source --download-only kubernetes`, unpacked; an earlier download or tree is reused. */
+/**
+ * `apt-get source --download-only kubernetes`, unpacked; an earlier download or tree is reused. A download is used
+ * only when its tarball matches the .dsc's size and sha256: a stopped download leaves a cut-off file under its final
+ * name, which is deleted and fetched again.
+ */
 async function fetchKubernetesSource({ paths, run, progress, sourcesDir }: BuildContext): Promise<string> {
   const existing = unpackedTree(paths.srcDir)
   if (existing) return existing
-  const findTarball = () => readdirSync(paths.srcDir).find((entry) => /^kubernetes_.*\.orig\.tar\.gz$/.test(entry))
-  if (!findTarball()) {
+  const earlier = checkSourcePackage(paths.srcDir, 'kubernetes')
+  let tarball = earlier.tarball
+  if (!tarball) {
+    if (earlier.stale.length > 0) progress(`deleting an incomplete earlier download (${earlier.problems.join('; ')})`)
+    removeStaleSourceFiles(paths.srcDir, earlier)
     progress('downloading the kubernetes source package (34 MB)')
     if (enableDebianSources(sourcesDir)) await run(['apt-get', 'update'])
     await run(['apt-get', 'source', '--download-only', 'kubernetes'], { cwd: paths.srcDir, hint: 'check that deb-src is enabled and the mirror is reachable' })
+    const fetched = checkSourcePackage(paths.srcDir, 'kubernetes')
+    tarball = fetched.tarball
+    if (!tarball) {
+      throw new LabStateError(`apt-get source left no kubernetes source matching its .dsc in ${paths.srcDir}: ${fetched.problems.join('; ')}`, {
+        path: paths.srcDir, hint: 'the next `pnpm lab up` deletes these files and downloads again; if that keeps failing, check the mirror',
+      })
+    }
   }
-  const tarball = findTarball()
-  if (!tarball) throw new LabStateError(`apt-get source left no kubernetes_*.orig.tar.gz in ${paths.srcDir}`, { path: paths.srcDir })
   // Unpack aside and rename, so an interrupted tar never looks like a complete tree.
   const staging = join(paths.srcDir, '.unpack')
   rmSync(staging, { recursive: true, force: true })
