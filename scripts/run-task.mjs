@@ -7,8 +7,9 @@
 //
 // The bundle is rebuilt when any workspace source it was built from changed (mtime or size differ from the build's,
 // older or newer), when one is gone, or when the installed dependencies changed (pnpm-lock.yaml or
-// node_modules/.modules.yaml likewise). So an edit is picked up on the next run, as with tsx; the first run after one
-// pays the build (well under a second per task).
+// node_modules/.modules.yaml likewise), or when it was built in another checkout (a copy of this one, cache and all).
+// So an edit is picked up on the next run, as with tsx; the first run after one pays the build (well under a second
+// per task).
 // Each module keeps its own import.meta.url/dirname/filename (rewritten to its source path), so files found next to
 // the source (manifests/, homelab.example.yaml) are found as they are under tsx.
 //
@@ -41,8 +42,9 @@ const sameStamp = (a, b) => (a === null || b === null ? a === b : a[0] === b[0] 
 const bundleOf = (stem, format) => `${stem}.${format === 'cjs' ? 'cjs' : 'mjs'}`
 
 /**
- * What the last build recorded, if the inputs it was built from are still as it found them. Any difference counts,
- * not only a newer mtime: `rsync -a`, `cp -p` and `tar x` put back older mtimes.
+ * What the last build recorded, if it was built in this checkout from inputs that are still as it found them. Any
+ * difference counts, not only a newer mtime: `rsync -a`, `cp -p` and `tar x` put back older mtimes. A manifest from
+ * another checkout (`cp -a` copies node_modules/.cache too) names that checkout's files, and its bundle reads them.
  */
 function freshBuild(stem) {
   let recorded
@@ -51,7 +53,7 @@ function freshBuild(stem) {
   } catch {
     return undefined
   }
-  if (!Array.isArray(recorded.inputs)) return undefined
+  if (recorded.root !== ROOT || !Array.isArray(recorded.inputs)) return undefined
   const stale = recorded.inputs.some(([path, built]) => !sameStamp(stamp(path), built))
   return stale || stamp(bundleOf(stem, recorded.format)) === null ? undefined : recorded
 }
@@ -154,7 +156,7 @@ async function build(entry, stem) {
   rmSync(bundleOf(stem, format === 'cjs' ? 'esm' : 'cjs'), { force: true })
   const stale = basename(codeCacheStem(stem))
   for (const old of readdirSync(dirname(bundle)).filter((f) => f.startsWith(`${stale}.`))) rmSync(join(dirname(bundle), old), { force: true })
-  const recorded = { builtAt, inputs: stampsOf([...sources, ...DEPENDENCY_MARKERS], builtAt), format, encoding }
+  const recorded = { builtAt, root: ROOT, inputs: stampsOf([...sources, ...DEPENDENCY_MARKERS], builtAt), format, encoding }
   writeAtomically(`${stem}.json`, JSON.stringify(recorded))
   return recorded
 }

@@ -2,7 +2,7 @@
 // be, rebuilt when a source changes. Throwaway entries in the repository's ignored .tmp/ (so they resolve the
 // workspace's packages, as tasks do); their bundles in a cache folder of their own.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { suite } from 'uvu'
@@ -106,6 +106,31 @@ RunTask('an import edited with an older mtime (rsync -a, cp -p, tar x) is rebuil
     utimesSync(lib, past, past)
     assert.is(run(ctx, entry).stdout.trim(), want)
   }
+})
+
+RunTask('a copied checkout (cache and all) builds its own bundle: its entry runs its own files, not the original\'s', (ctx) => {
+  // A checkout of its own: run-task.mjs, the workspace's node_modules (esbuild), and a task that names where it is.
+  const original = join(ctx.dir, 'checkout')
+  mkdirSync(join(original, 'scripts'), { recursive: true })
+  mkdirSync(join(original, 'tasks'), { recursive: true })
+  copyFileSync(join(REPO_ROOT, 'scripts', 'run-task.mjs'), join(original, 'scripts', 'run-task.mjs'))
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(original, 'node_modules'))
+  writeFileSync(join(original, 'pnpm-lock.yaml'), 'lockfileVersion: 9.0\n')
+  writeFileSync(join(original, 'tasks', 'where.ts'), 'console.log(import.meta.dirname)\n')
+  const runIn = (checkout: string) => {
+    const result = spawnSync(process.execPath, [join(checkout, 'scripts', 'run-task.mjs'), join(checkout, 'tasks', 'where.ts')], {
+      cwd: checkout,
+      env: { ...process.env, HOMELAB_TASK_BUNDLES: join(checkout, '.bundles') },
+      encoding: 'utf8',
+    })
+    assert.is(result.status, 0, result.stderr)
+    return result.stdout.trim()
+  }
+  assert.is(runIn(original), join(original, 'tasks'))
+  const copy = join(ctx.dir, 'checkout-copy')
+  cpSync(original, copy, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })
+  assert.is(runIn(copy), join(copy, 'tasks'))
+  assert.is(runIn(original), join(original, 'tasks'))
 })
 
 RunTask('an entry that exports (no CommonJS wrapping possible) runs as an ES module bundle', (ctx) => {
