@@ -75,11 +75,13 @@ function crdSteps(ctx: ToolContext): Step[] {
 }
 
 function storageClassSteps(ctx: ToolContext): Step[] {
-  const classes = [...new Set([ctx.config.registry.storage.storageClass, ctx.config.localstack.storage.storageClass])]
+  // LocalStack's class only when LocalStack is on: a disabled piece must not stop the others.
+  const localstackClass = ctx.config.localstack.enabled ? [ctx.config.localstack.storage.storageClass] : []
+  const classes = [...new Set([ctx.config.registry.storage.storageClass, ...localstackClass])]
   return classes.map((name) =>
     checkStep(`StorageClass ${name} present`, async () => {
       if (await ctx.kube().get({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name })) return
-      const users = [ctx.config.registry.storage.storageClass === name ? 'registry.storage.storageClass' : undefined, ctx.config.localstack.storage.storageClass === name ? 'localstack.storage.storageClass' : undefined].filter(Boolean).join(' and ')
+      const users = [ctx.config.registry.storage.storageClass === name ? 'registry.storage.storageClass' : undefined, localstackClass.includes(name) ? 'localstack.storage.storageClass' : undefined].filter(Boolean).join(' and ')
       throw new RunbookError(`the API server has no StorageClass ${name}, so the volumes would stay Pending`, { key: users, hint: `set ${users} to one of \`kubectl get storageclass\`, or install the local-path provisioner (K3s ships it)` })
     }, [API_STEP]))
 }
@@ -106,6 +108,8 @@ function traefikTimeoutStep(ctx: ToolContext): Step {
 }
 
 function piholeSteps(ctx: ToolContext): Step[] {
+  // dns.enabled: false (a Pi-hole down, say) must let everything else converge: its Pi-holes are not asked.
+  if (!ctx.config.dns.enabled) return []
   const timeoutMs = ctx.config.timeouts.http.milliseconds
   const retries = retryPolicyFromConfig(ctx.config.retries)
   return ctx.config.dns.piholes.map((pihole, index) => {

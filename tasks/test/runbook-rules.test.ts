@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseConfig, type KubeObject, type TaskIo, type ToolContext } from '@homelab/core'
+import { accessNeeds, describeNeed } from '../runbooks/access-review.js'
 import { preflightSteps, type PreflightPart } from '../runbooks/preflight-steps.js'
 import { runPreflightTask } from '../runbooks/preflight-task.js'
 import { removeRegistryTrust } from '../runbooks/remove-registry-trust.js'
@@ -109,6 +110,21 @@ Preflight('the nodes half is exactly the SSH checks, the cluster half everything
   assert.ok(names('cluster').every((n) => !n.startsWith('node ')), names('cluster').join('\n'))
   assert.ok(names('cluster').includes('kubernetes API server reachable'))
   assert.equal([...names()].sort(), [...names('nodes'), ...names('cluster')].sort())
+})
+
+Preflight('a piece switched off is not asked for: no Pi-hole login with dns.enabled false, no LocalStack StorageClass without LocalStack', () => {
+  const text = (enabled: boolean) => `dns:\n  enabled: ${enabled}\n  piholes: [{url: "http://10.0.0.2", password: p}]\nlocalstack:\n  enabled: ${enabled}\n  storage: {storageClass: fast-ssd}\n`
+  const names = (enabled: boolean) => preflightSteps({ config: parseConfig(text(enabled), { sourceName: 'x', baseDir: '/', env: {} }), acceptNewHostKeys: false, signal: new AbortController().signal } as unknown as ToolContext).map((s) => s.name)
+  const on = names(true)
+  assert.ok(on.some((n) => n.startsWith('Pi-hole http://10.0.0.2')) && on.includes('StorageClass fast-ssd present'), on.join('\n'))
+  const off = names(false)
+  assert.not.ok(off.some((n) => n.startsWith('Pi-hole ')), off.join('\n'))
+  assert.not.ok(off.includes('StorageClass fast-ssd present'), off.join('\n'))
+})
+
+Preflight('bootstrap\'s other reads are reviewed too: the CA Secret, garbage-collect pods, verify\'s Jobs', () => {
+  const needs = accessNeeds(parseConfig('{}', { sourceName: 'x', baseDir: '/', env: {} })).map(describeNeed)
+  for (const need of ['get secrets in cert-manager', 'get,list pods in registry', 'get,list,create,delete jobs.batch in registry']) assert.ok(needs.includes(need), `${need} missing from:\n${needs.join('\n')}`)
 })
 
 Preflight('--only with anything but cluster or nodes is a usage error naming both', async () => {
