@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LabStateError } from './errors/lab-state-error.js'
 import { runProgram, type RunProgram } from './run-program.js'
@@ -14,8 +14,6 @@ export const LAB_DEBIAN_PACKAGES = [
 export type DebianPackageOptions = {
   run?: RunProgram
   onProgress?: (message: string) => void
-  /** Default `/etc/apt/sources.list.d`. */
-  sourcesDir?: string
 }
 
 /** Which of `names` dpkg does not report as `install ok installed`. */
@@ -29,20 +27,80 @@ export async function missingDebianPackages(names: readonly string[], run: RunPr
   return names.filter((name) => !installed.has(name))
 }
 
+/** One APT source file: `name` relative to /etc/apt (`sources.list`, `sources.list.d/debian.sources`). */
+export type AptSourceFile = { name: string; text: string }
+
+const DEB822_MAIN = 'sources.list.d/debian.sources'
+const ONE_LINE_MAIN = 'sources.list'
+
+/** Pure. deb822 stanzas: blank-line separated, `#` lines dropped. */
+function deb822Stanzas(text: string): Map<string, string>[] {
+  return text.split(/\n\s*\n/).map((block) => new Map(
+    block.split('\n').filter((line) => /^[A-Za-z][\w-]*:/.test(line)).map((line) => {
+      const colon = line.indexOf(':')
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string]
+    }),
+  ))
+}
+
+/** Pure. Whether any file already enables a `deb-src` source: a one-line `deb-src` entry, or a deb822 stanza typed so. */
+export function hasDebSrc(files: readonly AptSourceFile[]): boolean {
+  return files.some(({ name, text }) => name.endsWith('.sources')
+    ? deb822Stanzas(text).some((s) => (s.get('types') ?? '').split(/\s+/).includes('deb-src') && s.get('enabled')?.toLowerCase() !== 'no')
+    : text.split('\n').some((line) => /^\s*deb-src\s/.test(line)))
+}
+
+/** Pure. deb822 text with every `Types: deb` stanza typed `deb-src` instead (same mirrors, suites, keys). */
+export function debSrcFromDeb822(text: string): string {
+  return text.replace(/^Types: deb$/gm, 'Types: deb-src')
+}
+
+/** Pure. One `deb-src` line per active `deb` line of a one-line sources.list (options, mirror, suite kept). */
+export function debSrcFromOneLine(text: string): string {
+  const lines = text.split('\n').filter((line) => /^\s*deb\s/.test(line) && !/\scdrom:/.test(line))
+  return lines.map((line) => `${line.trim().replace(/^deb\s/, 'deb-src ')}\n`).join('')
+}
+
 /**
- * Writes `debian-src.sources` (the same mirrors and suites as `debian.sources`, as `deb-src`) unless it exists.
- * Returns true when it wrote the file, so the caller knows `apt-get update` is due.
+ * Pure. The file that enables Debian source packages: nothing when a `deb-src` is configured already, else the main
+ * source list's entries as `deb-src` (deb822 `debian.sources` first, else the one-line `sources.list` of installer and
+ * debootstrap systems). Undefined `write` with `present: false` means there is nothing to derive them from.
  */
-export function enableDebianSources(sourcesDir = '/etc/apt/sources.list.d'): boolean {
-  const target = join(sourcesDir, 'debian-src.sources')
-  if (existsSync(target)) return false
-  const source = join(sourcesDir, 'debian.sources')
-  if (!existsSync(source)) {
-    throw new LabStateError(`cannot enable Debian source packages: ${source} not found`, {
-      path: source, hint: 'add a deb-src line for your Debian 12 mirror by hand, then run apt-get update',
+export function planDebianSources(files: readonly AptSourceFile[]): { present: boolean; write?: AptSourceFile } {
+  if (hasDebSrc(files)) return { present: true }
+  const text = (name: string) => files.find((f) => f.name === name)?.text ?? ''
+  const deb822 = debSrcFromDeb822(text(DEB822_MAIN))
+  if (/^Types: deb-src$/m.test(deb822)) return { present: false, write: { name: 'sources.list.d/debian-src.sources', text: deb822 } }
+  const oneLine = debSrcFromOneLine(text(ONE_LINE_MAIN))
+  if (oneLine !== '') return { present: false, write: { name: 'sources.list.d/debian-src.list', text: `# Added by the homelab lab (apt-get source kubernetes).\n${oneLine}` } }
+  return { present: false }
+}
+
+/** sources.list and every `*.list` and `*.sources` in sources.list.d under `aptDir`. */
+export function readAptSources(aptDir = '/etc/apt'): AptSourceFile[] {
+  const listDir = join(aptDir, 'sources.list.d')
+  const names = [
+    ...(existsSync(join(aptDir, ONE_LINE_MAIN)) ? [ONE_LINE_MAIN] : []),
+    ...(existsSync(listDir) ? readdirSync(listDir).filter((f) => /\.(list|sources)$/.test(f)).sort().map((f) => `sources.list.d/${f}`) : []),
+  ]
+  return names.map((name) => ({ name, text: readFileSync(join(aptDir, name), 'utf8') }))
+}
+
+/**
+ * Enables Debian source packages (for `apt-get source`) unless some `deb-src` already is. Returns true when it wrote a
+ * file, so the caller knows `apt-get update` is due.
+ */
+export function enableDebianSources(aptDir = '/etc/apt'): boolean {
+  const plan = planDebianSources(readAptSources(aptDir))
+  if (plan.present) return false
+  if (!plan.write) {
+    throw new LabStateError(`cannot enable Debian source packages: no deb entry in ${join(aptDir, DEB822_MAIN)} or ${join(aptDir, ONE_LINE_MAIN)}`, {
+      path: aptDir, hint: 'add a deb-src line for your Debian 12 mirror by hand, then run apt-get update',
     })
   }
-  writeFileSync(target, readFileSync(source, 'utf8').replace(/^Types: deb$/gm, 'Types: deb-src'), { mode: 0o644 })
+  const target = join(aptDir, plan.write.name)
+  writeFileSync(`${target}.tmp`, plan.write.text, { mode: 0o644 })
+  renameSync(`${target}.tmp`, target)
   return true
 }
 
@@ -52,7 +110,6 @@ export async function ensureDebianPackages(names: readonly string[], options: De
   const missing = await missingDebianPackages(names, run)
   if (missing.length === 0) return { installed: [] }
   options.onProgress?.(`installing Debian packages: ${missing.join(' ')}`)
-  enableDebianSources(options.sourcesDir)
   const hint = 'run it by hand as root to see why; the lab needs Debian 12 (bookworm) with a reachable mirror'
   await run(['apt-get', 'update'], { hint })
   await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', ...missing], { hint })

@@ -12,8 +12,8 @@ export type KubeApiserverBuildOptions = {
   cacheDir: string
   run?: RunProgram
   onProgress?: (message: string) => void
-  /** Default `/etc/apt/sources.list.d`. */
-  sourcesDir?: string
+  /** Where APT's source lists are; default `/etc/apt`. */
+  aptDir?: string
 }
 
 export type KubeApiserverBinary = { binary: string; version: string; built: boolean }
@@ -40,11 +40,11 @@ export async function ensureKubeApiserver(options: KubeApiserverBuildOptions): P
     await waitForBuildsInTree(paths.srcDir, progress)
     const builtMeanwhile = await kubeApiserverVersion(paths.kubeApiserver, run)
     if (builtMeanwhile) return { binary: paths.kubeApiserver, version: builtMeanwhile, built: false }
-    return buildKubeApiserver({ paths, run, progress, sourcesDir: options.sourcesDir })
+    return buildKubeApiserver({ paths, run, progress, aptDir: options.aptDir })
   }, { onWait })
 }
 
-type BuildContext = { paths: CachePaths; run: RunProgram; progress: (message: string) => void; sourcesDir: string | undefined }
+type BuildContext = { paths: CachePaths; run: RunProgram; progress: (message: string) => void; aptDir: string | undefined }
 
 async function buildKubeApiserver(context: BuildContext): Promise<KubeApiserverBinary> {
   const { paths, run, progress } = context
@@ -78,7 +78,7 @@ function unpackedTree(srcDir: string): string | undefined {
  * only when its tarball matches the .dsc's size and sha256: a stopped download leaves a cut-off file under its final
  * name, which is deleted and fetched again.
  */
-async function fetchKubernetesSource({ paths, run, progress, sourcesDir }: BuildContext): Promise<string> {
+async function fetchKubernetesSource({ paths, run, progress, aptDir }: BuildContext): Promise<string> {
   const existing = unpackedTree(paths.srcDir)
   if (existing) return existing
   const earlier = checkSourcePackage(paths.srcDir, 'kubernetes')
@@ -87,7 +87,7 @@ async function fetchKubernetesSource({ paths, run, progress, sourcesDir }: Build
     if (earlier.stale.length > 0) progress(`deleting an incomplete earlier download (${earlier.problems.join('; ')})`)
     removeStaleSourceFiles(paths.srcDir, earlier)
     progress('downloading the kubernetes source package (34 MB)')
-    if (enableDebianSources(sourcesDir)) await run(['apt-get', 'update'])
+    if (enableDebianSources(aptDir)) await run(['apt-get', 'update'])
     await run(['apt-get', 'source', '--download-only', 'kubernetes'], { cwd: paths.srcDir, hint: 'check that deb-src is enabled and the mirror is reachable' })
     const fetched = checkSourcePackage(paths.srcDir, 'kubernetes')
     tarball = fetched.tarball
