@@ -32,7 +32,7 @@ export function demoSummary(homelab: LabHomelab, outcomes: Outcomes): string {
     docker:    the same CA as /etc/docker/certs.d/${host('registry')}/ca.crt, then docker login ${host('registry')} -u admin
   registry UI  https://${host('registry-ui')}   curl --cacert ${caFile} ${resolve('registry-ui')} https://${host('registry-ui')}/
   LocalStack   https://${host('localstack')}    curl --cacert ${caFile} ${resolve('localstack')} https://${host('localstack')}/_localstack/health
-    AWS:       pnpm --filter localstack run profile -- --config ${configPath}   then   aws --profile localstack s3 ls
+    AWS:       pnpm --filter localstack run profile --config ${configPath}   then   aws --profile localstack s3 ls
                (profile "localstack": endpoint https://${host('localstack')}, the CA in ca_bundle; ${host('localstack')} must resolve to ${traefikIp})
   Pi-holes     ${homelab.piholes.map((p) => `${p.url} (DNS ${p.dnsAddress}:${p.dnsPort})`).join(', ')}
     try:       dig @${homelab.piholes[0]!.dnsAddress} ${host('registry')} +short      (they stop when the demo exits)

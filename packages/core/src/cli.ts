@@ -46,7 +46,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3, interrupted: 130 } a
  * Everything else a task prints goes through the reporter, so secrets are scrubbed on the way out.
  */
 export async function runTask<O extends NonNullable<ParseArgsConfig['options']>>(
-  spec: { name: string; usage: string; options: O },
+  spec: { name: string; usage: string; options: O; /** Takes arguments besides flags (`users add NAME`). */ positionals?: boolean },
   main: (ctx: TaskContext<ParsedFlags<O>>) => Promise<TaskOutcome>,
   io: TaskIo,
 ): Promise<number> {
@@ -55,6 +55,8 @@ export async function runTask<O extends NonNullable<ParseArgsConfig['options']>>
   let parsed: ReturnType<typeof parseFlags<O>>
   try {
     parsed = parseFlags(spec.options, io.argv)
+    // A task that takes none would otherwise ignore them: `--config` after a stray word is read as a word.
+    if (!spec.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`)
   } catch (error) {
     reporter.error(`${describeError(error)}\nusage: ${spec.usage}`)
     return EXIT.usage
@@ -83,7 +85,10 @@ export async function runTask<O extends NonNullable<ParseArgsConfig['options']>>
 export type ParsedFlags<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']
 
 function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(options: O, argv: readonly string[]): { flags: ParsedFlags<O>; positionals: string[] } {
-  const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  // `pnpm --filter x run task -- --flag` (npm's habit) reaches the task with the `--` kept: it separates nothing here,
+  // and left in place it would turn every flag after it into a word.
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv]
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
   return { flags: values, positionals }
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Env } from './config/load-config.js'
 import type { HomelabConfig } from './config/config-schema.js'
 import type { KubeClient } from './kube/kube-client.js'
@@ -59,7 +60,8 @@ export function openToolContext(options: { flags: ToolFlags; reporter: Reporter;
     signal: options.signal,
     env: options.env,
     kube() {
-      const kubeconfigPath = flags.kubeconfig ?? config.kubernetes.kubeconfig
+      // Relative to where the user typed it, as --config is (`pnpm --filter dns run sync` runs in packages/dns).
+      const kubeconfigPath = flags.kubeconfig ? resolve(options.cwd, flags.kubeconfig) : config.kubernetes.kubeconfig
       return clients.kube({
         ...(kubeconfigPath ? { kubeconfigPath } : {}),
         ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),

@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createReporter, EXIT, runSteps, runTask, StepSkipped, type Step, type TaskIo } from '../src/index.js'
+import { createReporter, EXIT, openToolContext, runSteps, runTask, StepSkipped, type Step, type TaskIo } from '../src/index.js'
 
 type Captured = { text: () => string; out: { write: (s: string) => void } }
 const capture = (): Captured => {
@@ -136,6 +139,32 @@ Runner('an interrupted task exits 130 and says so, even though no step failed', 
   assert.is(code, EXIT.interrupted)
   assert.match(out.text(), /skipped\s+second: interrupted/)
   assert.match(out.text(), /error\s+interrupted: .*run it again/)
+})
+
+Runner('flags after npm\'s `--` are flags; a stray word is a usage error, not silently ignored', async () => {
+  const run = async (argv: string[], positionals = false) => {
+    const out = capture()
+    let seen: unknown
+    const io: TaskIo = { argv, env: {}, cwd: '/', stdout: out.out, stderr: out.out, signal: new AbortController().signal }
+    const code = await runTask({ name: 't', usage: 't [--config FILE]', options: { config: { type: 'string' } }, positionals }, async ({ flags, positionals: words }) => ((seen = { flags: { ...flags }, words }), 0), io)
+    return { code, seen, text: out.text() }
+  }
+  assert.equal((await run(['--', '--config', 'lab.yaml'])).seen, { flags: { config: 'lab.yaml' }, words: [] })
+  const stray = await run(['sync', '--config', 'lab.yaml'])
+  assert.is(stray.code, EXIT.usage)
+  assert.match(stray.text, /unexpected argument "sync"/)
+  assert.equal((await run(['--', 'add', 'ci', '--config', 'x'], true)).seen, { flags: { config: 'x' }, words: ['add', 'ci'] })
+})
+
+Runner('a relative --kubeconfig is read from where the command was typed, as --config is', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'))
+  writeFileSync(join(dir, 'k3s.yaml'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://192.0.2.7:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n')
+  const ctx = openToolContext({ flags: { kubeconfig: 'k3s.yaml' }, reporter: createReporter({ json: false, out: capture().out }), env: {}, cwd: dir, signal: new AbortController().signal })
+  try {
+    assert.is(ctx.kube().server, 'https://192.0.2.7:6443')
+  } finally {
+    await ctx.close()
+  }
 })
 
 Runner.run()

@@ -8,7 +8,7 @@ import { parseUsersCommand, passwordLocation, runUsersCommand, USERS_FLAGS, USER
  * is written to io.stdout directly.
  */
 export function usersTask(io: TaskIo, readStdin: () => Promise<string>): Promise<number> {
-  return runTask({ name: 'registry users', usage: USERS_USAGE, options: USERS_FLAGS }, async ({ flags: parsed, positionals, reporter }) => {
+  return runTask({ name: 'registry users', usage: USERS_USAGE, options: USERS_FLAGS, positionals: true }, async ({ flags: parsed, positionals, reporter }) => {
     const flags = parsed as UsersFlags
     // One trailing newline is what `echo` and most password managers add; it is not part of the password.
     const stdinPassword = flags['password-stdin'] ? new Secret((await readStdin()).replace(/\r?\n$/, '')) : undefined
