@@ -50,7 +50,10 @@ export async function startLabHomelab(options: LabHomelabOptions): Promise<LabHo
     await startPihole({ stateDir: join(stateDir, 'pihole-1'), ip: first, password, dnsPort: 53 }),
     await startPihole({ stateDir: join(stateDir, 'pihole-2'), ip: second, dnsPort: 53 }),
   ]
-  const nodes = await startLabNodes({ stateDir, ...options.nodes, kubeconfigPath: handle.kubeconfigPath, servicesIp: traefikIp, serviceHosts: serviceHosts(domain) })
+  // The nodes read the CRI proto from the kubernetes source in the build cache: the same cache labUp built from.
+  const nodes = await startLabNodes({
+    stateDir, ...options.nodes, kubeconfigPath: handle.kubeconfigPath, servicesIp: traefikIp, serviceHosts: serviceHosts(domain), cacheDir: options.lab.cacheDir,
+  })
   const sections = {
     domain,
     dns: {
