@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { createReporter, EXIT, ToolClients, UNDER_PIPELINE_LOCK_ENV, type TaskIo } from '@homelab/core'
-import { isFiltered, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
+import { createReporter, describeError, EXIT, ToolClients, UNDER_PIPELINE_LOCK_ENV, UsageError, type TaskIo } from '@homelab/core'
+import { isFiltered, parsePipelineArgs, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
 import { openNodeConnections, openPipelineContext } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
@@ -11,12 +11,33 @@ import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
 import { runGraphInProcess } from './run-in-process.js'
 import { turboTaskGraph, type GraphTask } from './task-graph.js'
 import { cachedTaskGraph } from './task-graph-cache.js'
+import { TaskGraphError } from './task-graph-error.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 export const TURBO_BIN = join(ROOT, 'node_modules', '.bin', 'turbo')
 const GRAPH_CACHE = join(ROOT, 'node_modules', '.cache', 'homelab-devtools', 'turbo-graph')
 
 type Pipeline = Extract<PipelineArgs, { kind: 'pipeline' }>
+
+const USAGE = 'pnpm turbo bootstrap|plan|verify [turbo\'s flags] [--plan --json --config <file> --kubeconfig <file> …]'
+
+/**
+ * `pnpm turbo …`, the one place its exit code is made: a pipeline, or any other turbo command handed to turbo as it
+ * is. Bad usage is reported like a task reports it (one event under --json), not as a stack trace: exit 2.
+ */
+export async function pnpmTurbo(io: TaskIo): Promise<number> {
+  let args: PipelineArgs
+  try {
+    args = parsePipelineArgs(io.argv)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    createReporter({ json: io.argv.includes('--json'), out: io.stdout }).error(`${describeError(error)}\nusage: ${USAGE}`)
+    return EXIT.usage
+  }
+  if (args.kind === 'pipeline') return runTurboPipeline(args, io)
+  const child = spawn(TURBO_BIN, args.args, { stdio: 'inherit' })
+  return new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)))
+}
 
 /**
  * `pnpm turbo bootstrap|plan|verify`: turbo.json's graph, every task's output relayed with its prefix (under --json
@@ -51,6 +72,11 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
       code = !graph
         ? await runTurboProcesses({ ...args, toolArgs }, await rootTasksOf(args, resolveGraph), turboEnv(), output)
         : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
+    } catch (error) {
+      if (!(error instanceof TaskGraphError)) throw error
+      // Nothing was started, so there is no total to give: the error is the run's last word, as a task's usage error is.
+      createReporter({ json: args.json, out: io.stdout }).error(describeError(error))
+      return EXIT.usage
     } finally {
       // A lock that cannot be released (the API went away) expires on its own.
       await lock?.release().catch(() => undefined)

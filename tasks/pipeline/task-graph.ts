@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { TaskGraphError } from './task-graph-error.js'
 
 /** One task of a turbo run, as `turbo run --dry=json` resolves it from turbo.json and the filters. */
 export type GraphTask = { taskId: string; task: string; directory: string; dependencies: string[] }
@@ -6,7 +7,7 @@ export type GraphTask = { taskId: string; task: string; directory: string; depen
 /** Pure. The runnable tasks of turbo's dry-run JSON (packages without the script are left out). */
 export function parseDryRun(json: string): GraphTask[] {
   const dry = JSON.parse(json) as { tasks?: { taskId: string; task: string; directory: string; command: string; dependencies: string[] }[] }
-  if (!Array.isArray(dry.tasks)) throw new Error('turbo --dry=json printed no task list')
+  if (!Array.isArray(dry.tasks)) throw new TaskGraphError('turbo --dry=json printed no task list')
   return dry.tasks
     .filter((t) => t.command !== '<NONEXISTENT>')
     .map((t) => ({ taskId: t.taskId, task: t.task, directory: t.directory, dependencies: [...t.dependencies] }))
@@ -23,13 +24,13 @@ export function turboTaskGraph(turboBin: string, argv: readonly string[], option
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    child.once('error', reject)
+    child.once('error', (error) => reject(new TaskGraphError(`turbo could not be started (${turboBin})`, { cause: error, hint: 'run `pnpm install` in the repository' })))
     child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`turbo could not resolve the pipeline (exit ${code}): ${err.trim() || out.trim()}`))
+      if (code !== 0) return reject(new TaskGraphError(`turbo could not resolve the pipeline (exit ${code}): ${err.trim() || out.trim()}`))
       try {
         resolve(parseDryRun(out))
       } catch (error) {
-        reject(error)
+        reject(error instanceof TaskGraphError ? error : new TaskGraphError('turbo --dry=json printed no JSON', { cause: error }))
       }
     })
   })

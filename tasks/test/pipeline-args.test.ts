@@ -1,6 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import type { TaskIo } from '@homelab/core'
 import { isFiltered, parsePipelineArgs, pipelineEnvironment, turboRunArgv } from '../pipeline/pipeline-args.js'
+import { pnpmTurbo } from '../pipeline/run-turbo-pipeline.js'
 import { parseRecap, splitTaskLine, totalOf } from '../pipeline/pipeline-recaps.js'
 
 const Args = suite('pnpm turbo arguments')
@@ -40,6 +42,49 @@ Args('the config travels as an absolute HOMELAB_CONFIG: from --config, else ./ho
   assert.equal(pipelineEnvironment(args(['bootstrap', '--config', 'a.yaml']), '/home/me', {}, () => false).toolArgs, ['--config', '/home/me/a.yaml'])
   assert.is(pipelineEnvironment(args(['bootstrap']), '/home/me', {}, (p) => p === '/home/me/homelab.yaml').env['HOMELAB_CONFIG'], '/home/me/homelab.yaml')
   assert.is(pipelineEnvironment(args(['bootstrap']), '/home/me', {}, () => false).env['HOMELAB_CONFIG'], undefined)
+})
+
+/** `pnpm turbo <argv>` in this process, its output captured. */
+async function pnpmTurboRun(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'HOMELAB_CONFIG' && !k.startsWith('TURBO_')))
+  const io: TaskIo = {
+    argv,
+    env,
+    cwd: process.cwd(),
+    stdout: { write: (c: string | Uint8Array) => ((stdout += String(c)), true) },
+    stderr: { write: (c: string | Uint8Array) => ((stderr += String(c)), true) },
+    signal: new AbortController().signal,
+  }
+  return { code: await pnpmTurbo(io), stdout, stderr }
+}
+
+Args('a flag without its value is a usage error: exit 2, one message naming it (one JSON event under --json), no stack', async () => {
+  const human = await pnpmTurboRun(['bootstrap', '--config'])
+  assert.is(human.code, 2)
+  assert.match(human.stdout, /--config needs a value/)
+  assert.match(human.stdout, /usage: pnpm turbo/)
+  assert.not.match(human.stdout + human.stderr, /\n\s+at /)
+  const json = await pnpmTurboRun(['bootstrap', '--json', '--config'])
+  assert.is(json.code, 2)
+  const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message: string })
+  assert.equal(events.map((e) => e.event), ['error'])
+  assert.match(events[0]!.message, /--config needs a value/)
+})
+
+Args('a graph turbo cannot resolve (a filter matching no package, --dry) exits 2 with turbo\'s reason, through the reporter', async () => {
+  for (const [flag, reason] of [['--filter=@homelab/no-such-package', /No package found/], ['--dry', /could not resolve the pipeline/]] as const) {
+    const human = await pnpmTurboRun(['plan', flag])
+    assert.is(human.code, 2, flag)
+    assert.match(human.stdout, reason)
+    assert.match(human.stdout, /check the turbo flags/)
+    const json = await pnpmTurboRun(['plan', '--json', flag])
+    assert.is(json.code, 2, flag)
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; message: string })
+    assert.equal(events.map((e) => e.event), ['error'], flag)
+    assert.match(events[0]!.message, reason)
+  }
 })
 
 const Recaps = suite('recaps through turbo')
