@@ -11,6 +11,7 @@ import { ensureKubeApiserver } from './kube-apiserver-build.js'
 import { labPaths, type LabPathOptions } from './lab-paths.js'
 import { withLockFile } from './lock-file.js'
 import { stopLabNodes } from './nodes/lab-nodes.js'
+import { stopDnsmasqsUnder } from './pihole/pihole-dnsmasq.js'
 import type { RunProgram } from './run-program.js'
 
 export type LabOptions = LabPathOptions & {
@@ -65,15 +66,17 @@ export async function labUp(options: LabOptions = {}): Promise<LabUpResult> {
   return { ...handle, started, builtKubeApiserver: binary.built, installedPackages: installed }
 }
 
-/** Stops the lab's own processes and deletes its state folder; the build cache stays. */
+/** Stops the lab's own processes (and Pi-hole doubles' dnsmasq left in its folder) and deletes it; the build cache stays. */
 export async function labDown(options: LabPathOptions = {}): Promise<{ stateDir: string; stopped: string[] }> {
   const paths = labPaths(options)
   // The controller and its pods first: they talk to the API server and live in the state folder.
   const controllerStopped = existsSync(paths.marker) ? await stopLabController(paths.stateDir) : []
   // Lab nodes (sshd + containerd) before the API server, so their Node objects can still be removed.
   const nodesStopped = existsSync(paths.marker) ? await stopLabNodes(paths.stateDir) : []
+  // Pi-hole doubles live in a demo's process, their dnsmasq detached: a killed demo leaves it holding the address.
+  const dnsmasqStopped = existsSync(paths.marker) ? await stopDnsmasqsUnder(paths.stateDir) : []
   const { stopped } = await stopApiServer(paths.stateDir, paths.kubeApiserver)
-  return { stateDir: paths.stateDir, stopped: [...controllerStopped, ...nodesStopped, ...stopped] }
+  return { stateDir: paths.stateDir, stopped: [...controllerStopped, ...nodesStopped, ...dnsmasqStopped, ...stopped] }
 }
 
 /** Each process, readiness, and (when ready) the CRDs the server has. */

@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises'
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { detachedProcessState, logTail, startDetached, stopDetached, type DetachedProcessSpec } from '../detached-process.js'
 import { LabStateError } from '../errors/lab-state-error.js'
@@ -54,6 +54,29 @@ export async function startDnsmasq(options: DnsmasqOptions): Promise<void> {
 }
 
 export const stopDnsmasq = (options: DnsmasqOptions) => stopDetached(dnsmasqSpec(options))
+
+/** Folders within two levels of `stateDir` holding a dnsmasq pid record (`<lab>/pihole-1`, `<dir>/<homelab>/pihole-2`). */
+export function dnsmasqRecordDirs(stateDir: string): string[] {
+  const subdirs = (dir: string) => existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort()
+    : []
+  const candidates = subdirs(stateDir).flatMap((dir) => [dir, ...subdirs(dir)])
+  return candidates.filter((dir) => existsSync(processFiles(dir, 'dnsmasq').pidFile))
+}
+
+/**
+ * Stops every dnsmasq a Pi-hole double started under `stateDir`: it runs detached, so a demo or test that was killed
+ * leaves it holding its address (the next start fails with "Address already in use"). Only a pid whose argv still
+ * holds that folder's hosts file is stopped. Returns `dnsmasq <folder>` for each one that ran.
+ */
+export async function stopDnsmasqsUnder(stateDir: string): Promise<string[]> {
+  const stopped: string[] = []
+  for (const dir of dnsmasqRecordDirs(stateDir)) {
+    // The program and the hosts-file marker identify it; address and port play no part in stopping.
+    if (await stopDetached(dnsmasqSpec({ stateDir: dir, address: '', port: 0 }))) stopped.push(`dnsmasq ${relative(stateDir, dir)}`)
+  }
+  return stopped
+}
 
 export async function restartDnsmasq(options: DnsmasqOptions): Promise<void> {
   await startDnsmasq(options)
