@@ -30,6 +30,8 @@ process.exitCode = await runTask({ name: 'demo', usage: 'demo', options: COMMON_
     if (changedAgain !== 0) reporter.error(`the second bootstrap changed ${changedAgain ?? 'an unknown number of'} thing(s): it must change nothing`)
     return first.code === 0 && second.code === 0 && changedAgain === 0 && status.code === 0 ? 0 : 1
   } finally {
-    await homelab.stop()
+    // The Pi-hole doubles live in this process and go with it; the nodes, like the API server, stay for the summary's
+    // commands until `pnpm lab down` (they are under the lab's state folder).
+    await Promise.all(homelab.piholes.map((p) => p.stop()))
   }
 }, io)
