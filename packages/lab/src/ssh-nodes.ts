@@ -156,7 +156,9 @@ async function waitForNode(files: NodeFiles, host: string, pid: number): Promise
       throw new LabStateError(`ssh nodes: sshd for ${host} exited at start:\n${logTail(files.log)}`, {
         host,
         path: files.log,
-        hint: `"Address already in use" means another sshd holds ${host}:22; stop it (pnpm lab down) and retry`,
+        // A system sshd on 0.0.0.0:22 (Debian starts one when openssh-server is installed under systemd) holds port 22
+        // on every address, loopback ones included.
+        hint: `"Address already in use" means something holds ${host}:22: a lab left running (pnpm lab down), or this machine's own sshd listening on every address (\`ss -ltnp 'sport = :22'\` names it); the lab nodes need port 22 on 127.0.1.x, so stop that sshd while the lab runs (systemctl stop ssh) or give it a ListenAddress of this machine's LAN address`,
       })
     }
     if (isNodeSshd(files, pid) && (await sshBanner(host))) return
