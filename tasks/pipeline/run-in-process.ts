@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { EXIT, type ToolClients } from '@homelab/core'
+import { pipelineExitCode } from './pipeline-exit-code.js'
 import type { PipelineOutput } from './pipeline-output.js'
 import { prefixedLines, taskPrefix } from './pipeline-output.js'
 import type { TaskEntry } from './pipeline-tasks.js'
@@ -46,9 +47,7 @@ export async function runGraphInProcess(options: InProcessOptions): Promise<numb
     return started
   }
   const codes = await Promise.all(options.graph.map(run))
-  if (options.signal.aborted) return EXIT.interrupted
-  const failed = [...new Set(codes.filter((c): c is number => c !== undefined && c !== 0))]
-  return failed.length === 0 ? EXIT.ok : failed.length === 1 ? failed[0]! : EXIT.failed
+  return pipelineExitCode(codes.filter((c): c is number => c !== undefined), options.signal.aborted)
 }
 
 async function runTask(task: GraphTask, options: InProcessOptions): Promise<number> {

@@ -6,6 +6,7 @@ import { createReporter, describeError, EXIT, ToolClients, UNDER_PIPELINE_LOCK_E
 import { isFiltered, parsePipelineArgs, pipelineEnvironment, ROOT_TASKS, turboRunArgv, type PipelineArgs } from './pipeline-args.js'
 import { openNodeConnections, openPipelineContext } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
+import { separateProcessesExitCode, turboTaskFailure } from './pipeline-exit-code.js'
 import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
 import { runGraphInProcess } from './run-in-process.js'
@@ -70,7 +71,7 @@ export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<numb
     if (lock) env[UNDER_PIPELINE_LOCK_ENV] = lock.holder
     try {
       code = !graph
-        ? await runTurboProcesses({ ...args, toolArgs }, await rootTasksOf(args, resolveGraph), turboEnv(), output)
+        ? await runTurboProcesses({ args: { ...args, toolArgs }, rootTasks: await rootTasksOf(args, resolveGraph), env: turboEnv(), output, signal: io.signal })
         : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
     } catch (error) {
       if (!(error instanceof TaskGraphError)) throw error
@@ -97,13 +98,21 @@ async function rootTasksOf(args: Pipeline, resolveGraph: () => Promise<GraphTask
   return (await resolveGraph()).map((t) => t.taskId).filter((id) => id.startsWith('//#'))
 }
 
-/** Turbo runs every task as its own pnpm process; its output is relayed line by line. */
-async function runTurboProcesses(args: Pipeline, rootTasks: readonly string[], env: NodeJS.ProcessEnv, output: PipelineOutput): Promise<number> {
-  const child = spawn(TURBO_BIN, turboRunArgv(args, rootTasks), { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'pipe'] })
-  createInterface({ input: child.stdout }).on('line', output.line)
-  createInterface({ input: child.stderr }).on('line', output.aside)
-  return new Promise<number>((resolve) => {
+/** Turbo runs every task as its own pnpm process; its output is relayed line by line, the failures it names noted. */
+async function runTurboProcesses(options: { args: Pipeline; rootTasks: readonly string[]; env: NodeJS.ProcessEnv; output: PipelineOutput; signal: AbortSignal }): Promise<number> {
+  const { args, output } = options
+  const child = spawn(TURBO_BIN, turboRunArgv(args, options.rootTasks), { cwd: ROOT, env: options.env, stdio: ['inherit', 'pipe', 'pipe'] })
+  const failed: number[] = []
+  const noteFailure = (relay: (line: string) => void) => (line: string) => {
+    const failure = turboTaskFailure(line)
+    if (failure) failed.push(failure.code)
+    relay(line)
+  }
+  createInterface({ input: child.stdout }).on('line', noteFailure(output.line))
+  createInterface({ input: child.stderr }).on('line', noteFailure(output.aside))
+  const exit = await new Promise<number>((resolve) => {
     child.once('error', () => resolve(127))
-    child.once('close', (exit) => resolve(exit ?? 1))
+    child.once('close', (code) => resolve(code ?? 1))
   })
+  return separateProcessesExitCode(exit, failed, options.signal.aborted)
 }

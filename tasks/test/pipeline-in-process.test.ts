@@ -4,6 +4,7 @@ import { createReporter, ToolClients, type TaskIo } from '@homelab/core'
 import { parsePipelineArgs, turboRunArgv, PIPELINE_VERBS } from '../pipeline/pipeline-args.js'
 import { pipelineOutput, prefixedLines, taskPrefix } from '../pipeline/pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES, type TaskEntry } from '../pipeline/pipeline-tasks.js'
+import { separateProcessesExitCode, turboTaskFailure } from '../pipeline/pipeline-exit-code.js'
 import { runGraphInProcess } from '../pipeline/run-in-process.js'
 import { parseDryRun, turboTaskGraph, type GraphTask } from '../pipeline/task-graph.js'
 import { REPO_ROOT } from '../lab/run-tool-process.js'
@@ -128,6 +129,28 @@ Graph('turbo\'s dry-run JSON gives the runnable tasks with their dependencies', 
   assert.throws(() => parseDryRun('{}'), /no task list/)
 })
 
+const Exits = suite('the pipeline\'s exit code, however its tasks ran')
+
+const SEPARATE_EXITS: [string, number, number[], boolean, number][] = [
+  ['interrupted: 130 though turbo exits 0 after Ctrl-C', 0, [130], true, 130],
+  ['interrupted before any task failed: 130', 0, [], true, 130],
+  ['failures with different codes (3 and 2): 1, not turbo\'s highest', 3, [3, 2], false, 1],
+  ['failures that agree: their code (3 for drift)', 3, [3, 3], false, 3],
+  ['no failure: 0', 0, [], false, 0],
+  ['turbo failed on its own (no task named): turbo\'s code', 1, [], false, 1],
+]
+for (const [name, turboExit, failed, interrupted, want] of SEPARATE_EXITS) {
+  Exits(`--separate-processes, ${name}`, () => assert.is(separateProcessesExitCode(turboExit, failed, interrupted), want))
+}
+
+Exits('turbo\'s line for a failed task gives its id and code; a task\'s own output and turbo\'s summary do not', () => {
+  assert.equal(turboTaskFailure('@homelab/dns#bootstrap:  ERROR  command (/work/main/packages/dns) /usr/bin/pnpm run bootstrap exited (3)'), { taskId: '@homelab/dns#bootstrap', code: 3 })
+  assert.equal(turboTaskFailure('\x1b[31m//#preflight-cluster:  ERROR  command (/work/main) /usr/bin/pnpm run preflight-cluster exited (2)\x1b[0m'), { taskId: '//#preflight-cluster', code: 2 })
+  assert.is(turboTaskFailure(' ERROR  run failed: command  exited (3)'), undefined)
+  assert.is(turboTaskFailure('@homelab/dns:bootstrap: x#y:  ERROR  command (a) b exited (9)'), undefined)
+  assert.is(turboTaskFailure('@homelab/dns#bootstrap:  WARNING  command finished with error, but continuing...'), undefined)
+})
+
 const Table = suite('the in-process task table')
 
 Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can drift from the other', async () => {
@@ -141,4 +164,5 @@ Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can d
 })
 
 Graph.run()
+Exits.run()
 Table.run()
