@@ -37,6 +37,15 @@ async function run(ctx: Ctx, verb: DnsVerb, pihole: PiholeDouble, options: { arg
   return { code: await runDnsTask(verb, captured.io), text: captured.text() }
 }
 
+/** verify passes, and one more sync changes nothing and writes nothing to the Pi-hole. */
+async function assertConverged(ctx: Ctx, pihole: PiholeDouble, options: Parameters<typeof run>[3] = {}): Promise<void> {
+  const verify = await run(ctx, 'verify', pihole, options)
+  assert.is(verify.code, 0, verify.text)
+  pihole.requests.reset()
+  assert.match((await run(ctx, 'sync', pihole, options)).text, /recap dns: ok=\d+ changed=0/)
+  assert.equal(pihole.requests.writes(), [])
+}
+
 Owned('a foreign record on a wanted name stops that name with a message naming --adopt; the other names converge', async (ctx) => {
   const { code, text } = await run(ctx, 'sync', ctx.c)
   assert.is(code, 1)
@@ -145,11 +154,7 @@ Owned('CNAMEs whose restartdns was refused are served by the next sync once it i
     const repaired = await run(ctx, 'sync', pihole, cnames)
     assert.is(repaired.code, 0, repaired.text)
     assert.is(pihole.requests.count('POST', '/api/action/restartdns'), 1)
-    const verify = await run(ctx, 'verify', pihole, cnames)
-    assert.is(verify.code, 0, verify.text)
-    pihole.requests.reset()
-    assert.match((await run(ctx, 'sync', pihole, cnames)).text, /recap dns: ok=\d+ changed=0/)
-    assert.equal(pihole.requests.writes(), [])
+    await assertConverged(ctx, pihole, cnames)
   } finally {
     await pihole.stop()
   }
@@ -162,11 +167,7 @@ Owned('FTL 6.2 re-execs after every CNAME write, ignoring restart=false: sync wa
     const sync = await run(ctx, 'sync', pihole, cnames)
     assert.is(sync.code, 0, sync.text)
     assert.is(pihole.records().cnameRecords.length, 3)
-    const verify = await run(ctx, 'verify', pihole, cnames)
-    assert.is(verify.code, 0, verify.text)
-    pihole.requests.reset()
-    assert.match((await run(ctx, 'sync', pihole, cnames)).text, /recap dns: ok=\d+ changed=0/)
-    assert.equal(pihole.requests.writes(), [])
+    await assertConverged(ctx, pihole, cnames)
   } finally {
     await pihole.stop()
   }
