@@ -1,6 +1,6 @@
 // Runs every test file in its own process (a file's lab servers and globals stay its own), against one lab brought up
 // once for the whole run, and ends with the line CI reads: `N passed, N failed`.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -24,6 +24,40 @@ function testFiles(): string[] {
 }
 
 type Outcome = { file: string; passed: number; failed: number; skipped: number; code: number | null }
+
+/**
+ * What an interrupt must clean up: the child running now (a test file, whose TMPDIR its close handler removes, or a
+ * `lab` command), and whether this run started the lab. Ctrl-C used to leave both, and the next run then took the
+ * leftover lab for someone else's and never took it down.
+ */
+const run: { current: ChildProcess | undefined; startedLab: boolean; interrupted: NodeJS.Signals | undefined } = {
+  current: undefined, startedLab: false, interrupted: undefined,
+}
+
+/** Resolves with the child's exit code once it closed; until then it is the one an interrupt stops. */
+function tracked(child: ChildProcess): Promise<number | null> {
+  run.current = child
+  return new Promise((resolve) => child.on('close', (code) => {
+    if (run.current === child) run.current = undefined
+    resolve(code)
+  }))
+}
+
+function onInterrupt(signal: NodeJS.Signals): void {
+  if (run.interrupted) {
+    process.stdout.write(`\n${signal} again: still cleaning up after the first one; wait for it\n`)
+    return
+  }
+  run.interrupted = signal
+  process.stdout.write(`\n${signal}: stopping the test file or lab command running now (a test file's TMPDIR is removed)${run.startedLab && !values['keep-lab'] ? ', then taking the lab down' : ''}\n`)
+  const child = run.current
+  if (!child) return
+  child.kill('SIGTERM')
+  // A child that ignores SIGTERM must not keep the cleanup (and its TMPDIR) waiting forever.
+  setTimeout(() => run.current === child && child.kill('SIGKILL'), 5_000).unref()
+}
+process.on('SIGINT', onInterrupt)
+process.on('SIGTERM', onInterrupt)
 
 const TMP = tmpdir()
 // tsx keeps its transform cache in TMPDIR; a file's own TMPDIR links to the shared one, or each file would transform
@@ -59,7 +93,7 @@ function runFile(file: string): Promise<Outcome> {
       out += d.toString()
       process.stdout.write(d)
     })
-    child.on('close', (code) => {
+    void tracked(child).then((code) => {
       tmp.remove()
       const num = (label: string) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
       const total = num('Total')
@@ -77,25 +111,32 @@ function runFile(file: string): Promise<Outcome> {
 }
 
 async function lab(verb: 'up' | 'down' | 'status'): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], { cwd: root, stdio: verb === 'status' ? 'ignore' : 'inherit' })
-    child.on('close', (code) => resolve(code ?? 1))
+  // `down` in a session of its own: a second Ctrl-C at the terminal must not cut it off halfway.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], {
+    cwd: root, stdio: verb === 'status' ? 'ignore' : 'inherit', detached: verb === 'down',
   })
+  return (await tracked(child)) ?? 1
 }
 
 const files = testFiles()
 const useLab = !values['no-lab'] && existsSync(join(root, 'packages/lab/tasks/lab.ts'))
 // A lab that was already up belongs to someone else (a demo, another run): use it, and leave it up afterwards.
 const labWasUp = useLab && (await lab('status')) === 0
-if (useLab && !labWasUp && (await lab('up')) !== 0) {
+// Started as soon as `up` begins: an `up` interrupted halfway leaves processes for `down` to stop.
+run.startedLab = useLab && !labWasUp && !run.interrupted
+if (run.startedLab && (await lab('up')) !== 0 && !run.interrupted) {
   process.stdout.write('lab up failed: every test needing the lab will fail\n')
 }
 const outcomes: Outcome[] = []
-for (const file of files) outcomes.push(await runFile(file))
-if (useLab && !labWasUp && !values['keep-lab']) await lab('down')
+for (const file of files) {
+  if (run.interrupted) break
+  outcomes.push(await runFile(file))
+}
+if (run.startedLab && !values['keep-lab']) await lab('down')
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((n, o) => n + o[k], 0)
 process.stdout.write('\n')
 for (const o of outcomes.filter((o) => o.failed > 0)) process.stdout.write(`FAILED  ${o.file} (${o.failed} failed, exit ${o.code})\n`)
 process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed${sum('skipped') ? `, ${sum('skipped')} skipped` : ''}\n`)
-process.exitCode = sum('failed') > 0 || files.length === 0 ? 1 : 0
+if (run.interrupted) process.stdout.write(`interrupted by ${run.interrupted}: ${outcomes.length} of ${files.length} test files started\n`)
+process.exitCode = run.interrupted ? 130 : sum('failed') > 0 || files.length === 0 ? 1 : 0
