@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const root = join(import.meta.dirname, '..')
@@ -26,8 +26,8 @@ function testFiles(): string[] {
 type Outcome = { file: string; passed: number; failed: number; skipped: number; code: number | null }
 
 /**
- * What an interrupt must clean up: the child running now (a test file, whose TMPDIR its close handler removes, or a
- * `lab` command), and whether this run started the lab. Ctrl-C used to leave both, and the next run then took the
+ * What an interrupt must clean up: the child running now (a test file or a `lab` command), and whether this run
+ * started the lab (the run's temporary folder goes at the end in any case). Ctrl-C used to leave both, and the next run then took the
  * leftover lab for someone else's and never took it down.
  */
 const run: { current: ChildProcess | undefined; startedLab: boolean; interrupted: NodeJS.Signals | undefined } = {
@@ -49,11 +49,11 @@ function onInterrupt(signal: NodeJS.Signals): void {
     return
   }
   run.interrupted = signal
-  process.stdout.write(`\n${signal}: stopping the test file or lab command running now (a test file's TMPDIR is removed)${run.startedLab && !values['keep-lab'] ? ', then taking the lab down' : ''}\n`)
+  process.stdout.write(`\n${signal}: stopping the test file or lab command running now (the run's temporary files are removed)${run.startedLab && !values['keep-lab'] ? ', then taking the lab down' : ''}\n`)
   const child = run.current
   if (!child) return
   child.kill('SIGTERM')
-  // A child that ignores SIGTERM must not keep the cleanup (and its TMPDIR) waiting forever.
+  // A child that ignores SIGTERM must not keep the cleanup (and the run's temporary folder) waiting forever.
   setTimeout(() => run.current === child && child.kill('SIGKILL'), 5_000).unref()
 }
 process.on('SIGINT', onInterrupt)
@@ -65,36 +65,39 @@ const TMP = tmpdir()
 const TSX_CACHE = join(TMP, `tsx-${process.geteuid?.() ?? 0}`)
 
 /**
- * A TMPDIR of the file's own, removed when the file's process ends however it ended: what its tests and the tools they
- * spawn leave in temporary directories (configs, keys, fake Pi-hole state) never piles up in /tmp across runs.
+ * One folder for the run, removed when it ends however it ends (an interrupt included): each file gets a TMPDIR of
+ * its own inside it, so what tests and the tools they spawn leave in temporary directories (configs, keys, fake Pi-hole
+ * state) never piles up in /tmp across runs. The folders stay until the run ends, and the run's folder is handed to
+ * every file as HOMELAB_TEST_RUN_DIR: the reliability suite keeps its tally there and scans what other files left.
  */
-function ownTmpdir(): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(TMP, 'homelab-test-'))
+const RUN_DIR = mkdtempSync(join(TMP, 'homelab-test-run-'))
+let fileCount = 0
+
+function ownTmpdir(file: string): string {
+  const path = join(RUN_DIR, `${String(++fileCount).padStart(3, '0')}-${basename(file, '.test.ts')}`)
+  mkdirSync(path, { mode: 0o700 })
   mkdirSync(TSX_CACHE, { recursive: true })
   symlinkSync(TSX_CACHE, join(path, `tsx-${process.geteuid?.() ?? 0}`))
-  return {
-    path,
-    remove: () => {
-      try {
-        rmSync(path, { recursive: true, force: true, maxRetries: 3 })
-      } catch (error) {
-        process.stdout.write(`could not remove the test TMPDIR ${path}: ${(error as Error).message}\n`)
-      }
-    },
+  return path
+}
+
+function removeRunDir(): void {
+  try {
+    rmSync(RUN_DIR, { recursive: true, force: true, maxRetries: 3 })
+  } catch (error) {
+    process.stdout.write(`could not remove the test run's folder ${RUN_DIR}: ${(error as Error).message}\n`)
   }
 }
 
 function runFile(file: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const tmp = ownTmpdir()
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp.path } })
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: ownTmpdir(file), HOMELAB_TEST_RUN_DIR: RUN_DIR } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
       process.stdout.write(d)
     })
     void tracked(child).then((code) => {
-      tmp.remove()
       const num = (label: string) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
       const total = num('Total')
       const passed = num('Passed')
@@ -133,6 +136,7 @@ for (const file of files) {
   outcomes.push(await runFile(file))
 }
 if (run.startedLab && !values['keep-lab']) await lab('down')
+removeRunDir()
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((n, o) => n + o[k], 0)
 process.stdout.write('\n')

@@ -107,7 +107,11 @@ Secrets('no file the suite made the tool write holds a secret, outside the files
       ['tokens.csv', 'kubeconfig', 'homelab-lab.password', 'password'].includes(name)
     )
   }
-  const roots = [ctx.lab.stateDir, ...readdirSync(tmpdir()).filter((n) => n.startsWith('reliability-') || n === 'homelab-reliability-nodes').map((n) => join(tmpdir(), n))]
+  // Under run-tests.ts every file has a TMPDIR of its own inside the run's folder: what the other files left is there.
+  const runDir = process.env['HOMELAB_TEST_RUN_DIR']
+  const tmpRoots = runDir ? readdirSync(runDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(runDir, e.name)) : [tmpdir()]
+  const left = tmpRoots.flatMap((dir) => readdirSync(dir).filter((n) => n.startsWith('reliability-') || n === 'homelab-reliability-nodes').map((n) => join(dir, n)))
+  const roots = [ctx.lab.stateDir, ...left]
   let read = 0
   for (const root of roots) read += ctx.scan.scanFiles(root, allowed)
   assert.ok(read > 0, 'no file was scanned')

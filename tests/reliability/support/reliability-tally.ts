@@ -12,7 +12,8 @@ type TallyLine = { kind: CaseKind; name: string; event: 'tried' | 'survived' } |
 const runKey = () => process.env['HOMELAB_RELIABILITY_RUN'] ?? String(process.ppid)
 
 export function tallyFile(): string {
-  const dir = join(tmpdir(), 'homelab-reliability')
+  // Under run-tests.ts each file has a TMPDIR of its own: the tally lives in the run's folder, which they share.
+  const dir = join(process.env['HOMELAB_TEST_RUN_DIR'] ?? tmpdir(), 'homelab-reliability')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   return join(dir, `run-${runKey()}.jsonl`)
 }
