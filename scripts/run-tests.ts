@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } 
 import { tmpdir } from 'node:os'
 import { basename, join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
+import { stopDnsmasqsUnder } from '../packages/lab/src/pihole/pihole-dnsmasq.js'
 
 const root = join(import.meta.dirname, '..')
 const { values, positionals } = parseArgs({
@@ -91,13 +92,17 @@ function removeRunDir(): void {
 
 function runFile(file: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: ownTmpdir(file), HOMELAB_TEST_RUN_DIR: RUN_DIR } })
+    const tmp = ownTmpdir(file)
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp, HOMELAB_TEST_RUN_DIR: RUN_DIR } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
       process.stdout.write(d)
     })
-    void tracked(child).then((code) => {
+    void tracked(child).then(async (code) => {
+      // A Pi-hole double's dnsmasq runs detached: one a killed (or leaky) file left would hold its address for good.
+      const left = await stopDnsmasqsUnder(tmp).catch(() => [])
+      if (left.length > 0) process.stdout.write(`${relative(root, file)} left ${left.join(', ')} running: stopped\n`)
       const num = (label: string) => [...out.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
       const total = num('Total')
       const passed = num('Passed')
