@@ -49,10 +49,13 @@ export async function listOwnedObjects(kube: KubeClient, config?: HomelabConfig)
 }
 
 /** Pure. What lives in a namespace that teardown must not take with it: anything not ours and not made for us. */
-export function isForeign(object: KubeObject, fieldManager: string): boolean {
+export function isForeign(object: KubeObject, fieldManager: string, judged: ReadonlySet<string> = new Set()): boolean {
   if (isOurs(object, fieldManager)) return false
-  // Made by a controller for an owner (a Deployment's ReplicaSets and Pods, a Certificate's requests): the owner decides.
-  if (Array.isArray(object.metadata['ownerReferences']) && object.metadata['ownerReferences'].length > 0) return false
+  // Made by a controller for an owner that is judged on its own (a Deployment's ReplicaSets and Pods, a Certificate's
+  // requests, all listed in the same namespace): the owner decides. An owner not among them (cluster-scoped, say) does
+  // not vouch for anything here.
+  const owners = (object.metadata['ownerReferences'] ?? []) as { uid?: string }[]
+  if (owners.some((o) => o.uid !== undefined && judged.has(o.uid))) return false
   const annotations = object.metadata.annotations ?? {}
   // cert-manager's Secrets for our Certificates, the service-account machinery and the API server's CA bundle come with the namespace.
   if (object.kind === 'Secret' && (annotations['cert-manager.io/certificate-name'] || object['type'] === 'kubernetes.io/service-account-token')) return false
@@ -109,7 +112,9 @@ async function discoveryLists(kube: KubeClient): Promise<V1APIResourceList[]> {
 export async function foreignObjectsIn(kube: KubeClient, namespace: string): Promise<string[]> {
   const kinds = namespacedListableKinds(await discoveryLists(kube))
   const lists = await Promise.all(kinds.map(async ([apiVersion, kind]) => (await kube.list(apiVersion, kind, { namespace })).map((o) => ({ ...o, apiVersion, kind }))))
-  return lists.flat().filter((o) => isForeign(o, kube.fieldManager)).map((o) => describeRef(refOf(o)))
+  const objects = lists.flat()
+  const judged = new Set(objects.map((o) => o.metadata['uid'] as string | undefined).filter((uid): uid is string => uid !== undefined))
+  return objects.filter((o) => isForeign(o, kube.fieldManager, judged)).map((o) => describeRef(refOf(o)))
 }
 
 export { isOurs }

@@ -14,9 +14,11 @@ test('discovery: namespaced kinds that can be listed, once each, without subreso
   assert.equal(kinds, [['v1', 'Pod'], ['batch/v1', 'CronJob']])
 })
 
-test('what a controller made for an owner, Events and Endpoints are never a reason to keep a namespace', () => {
+test('what a controller made for an owner judged in the namespace, Events and Endpoints are never a reason to keep it', () => {
   const object = (kind: string, metadata: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind, metadata: { name: 'x', namespace: 'ns', ...metadata } })
-  assert.not.ok(isForeign(object('Pod', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u' }] }), 'homelab-devtools'))
+  const owned = object('Pod', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u' }] })
+  assert.not.ok(isForeign(owned, 'homelab-devtools', new Set(['u'])), 'its owner is in the namespace and judged itself')
+  assert.ok(isForeign(owned, 'homelab-devtools', new Set()), 'an owner not listed there (cluster-scoped, say) vouches for nothing')
   assert.not.ok(isForeign(object('Event'), 'homelab-devtools'))
   assert.not.ok(isForeign(object('Endpoints'), 'homelab-devtools'))
   assert.ok(isForeign(object('Pod'), 'homelab-devtools'))
