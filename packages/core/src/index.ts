@@ -29,7 +29,7 @@ export { LOCALSTACK_COMMUNITY_IMAGE, LOCALSTACK_SERVICES } from './config/locals
 export { SshPool } from './ssh/ssh-pool.js'
 export { SshSession, type ExecOptions, type ExecResult } from './ssh/ssh-session.js'
 export { type SshTarget, targetId } from './ssh/ssh-target.js'
-export { type WriteFileAtomicOptions } from './ssh/remote-file-names.js'
+export { isOwnBackup, type WriteFileAtomicOptions } from './ssh/remote-file-names.js'
 export { KnownHostsFile, parseKnownHosts, checkHostKey, hostFieldMatches, fingerprintOf, knownHostName, type KnownHostsEntry, type HostKeyVerdict } from './ssh/known-hosts.js'
 export { shellQuote, shellJoin } from './ssh/shell-quote.js'
 export { createHttpClient, requestUrl, type HttpClient, type HttpClientOptions, type HttpRequestOptions, type HttpResponse } from './http/http-client.js'

@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { SshError, type SshSession } from '@homelab/core'
+import { isOwnBackup, SshError, type SshSession } from '@homelab/core'
 import { restartMarkerPath } from './restart-marker.js'
 import type { K3sUnit, TrustNode } from './trust-nodes.js'
 
@@ -26,15 +26,12 @@ export async function detectK3sUnit(session: SshSession, node: TrustNode): Promi
   })
 }
 
-// writeFileAtomic's backup stamp: an operator's own `registries.yaml.bak-before-upgrade` is not the file we replaced.
-const BACKUP_STAMP = /^\d{8}T\d{6}\.\d{3}Z$/
-
 /** The newest backup writeFileAtomic kept of `path` (names sort by age), for the restore hint. */
 export async function newestBackup(session: SshSession, path: string): Promise<string | undefined> {
   const dir = posix.dirname(path)
   const listing = await session.exec(['ls', '-1', dir])
-  const prefix = `${posix.basename(path)}.bak-`
-  const backups = listing.stdout.split('\n').filter((n) => n.startsWith(prefix) && BACKUP_STAMP.test(n.slice(prefix.length))).sort()
+  // Ours only: an operator's own `registries.yaml.bak-before-upgrade` is not the file we replaced.
+  const backups = listing.stdout.split('\n').filter((n) => isOwnBackup(n, posix.basename(path))).sort()
   const last = backups.at(-1)
   return last === undefined ? undefined : posix.join(dir, last)
 }
