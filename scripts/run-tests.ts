@@ -31,8 +31,8 @@ type Outcome = { file: string; passed: number; failed: number; skipped: number; 
  * started the lab (the run's temporary folder goes at the end in any case). Ctrl-C used to leave both, and the next run then took the
  * leftover lab for someone else's and never took it down.
  */
-const run: { current: ChildProcess | undefined; startedLab: boolean; interrupted: NodeJS.Signals | undefined } = {
-  current: undefined, startedLab: false, interrupted: undefined,
+const run: { current: ChildProcess | undefined; down: ChildProcess | undefined; startedLab: boolean; interrupted: NodeJS.Signals | undefined } = {
+  current: undefined, down: undefined, startedLab: false, interrupted: undefined,
 }
 
 /** Resolves with the child's exit code once it closed; until then it is the one an interrupt stops. */
@@ -52,7 +52,8 @@ function onInterrupt(signal: NodeJS.Signals): void {
   run.interrupted = signal
   process.stdout.write(`\n${signal}: stopping the test file or lab command running now (the run's temporary files are removed)${run.startedLab && !values['keep-lab'] ? ', then taking the lab down' : ''}\n`)
   const child = run.current
-  if (!child) return
+  // A `lab down` under way is the cleanup itself: stopping it would leave the lab half down for the next run.
+  if (!child || child === run.down) return
   child.kill('SIGTERM')
   // A child that ignores SIGTERM must not keep the cleanup (and the run's temporary folder) waiting forever.
   setTimeout(() => run.current === child && child.kill('SIGKILL'), 5_000).unref()
@@ -123,6 +124,7 @@ async function lab(verb: 'up' | 'down' | 'status'): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/lab/tasks/lab.ts'), verb], {
     cwd: root, stdio: verb === 'status' ? 'ignore' : 'inherit', detached: verb === 'down',
   })
+  if (verb === 'down') run.down = child
   return (await tracked(child)) ?? 1
 }
 

@@ -37,7 +37,14 @@ export async function pnpmTurbo(io: TaskIo): Promise<number> {
   }
   if (args.kind === 'pipeline') return runTurboPipeline(args, io)
   const child = spawn(TURBO_BIN, args.args, { stdio: 'inherit' })
-  return new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)))
+  return new Promise<number>((resolve) => {
+    // turbo missing (node_modules not installed): a message, not a crash with a stack trace.
+    child.once('error', (error) => {
+      createReporter({ json: false, out: io.stdout }).error(`cannot run ${TURBO_BIN}: ${error.message}; run pnpm install first`)
+      resolve(127)
+    })
+    child.once('close', (code) => resolve(code ?? 1))
+  })
 }
 
 /**
