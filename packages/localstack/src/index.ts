@@ -1,5 +1,5 @@
 export { localstack, localstackProfileSteps } from './localstack-component.js'
-export { localstackBootstrapSteps } from './localstack-bootstrap-steps.js'
+export { localstackBootstrapSteps, switchedOffRefs } from './localstack-bootstrap-steps.js'
 export { localstackVerifySteps, runPrefix, type VerifyOptions } from './localstack-verify-steps.js'
 export { localstackEndpointFromCluster, endpointHost, type LocalstackEndpoint } from './localstack-endpoint.js'
 export { renderLocalstackManifests, type LocalstackManifests } from './render-localstack-manifests.js'

@@ -1,9 +1,9 @@
-import { applyStep, claimStep, removeStep, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, checkStep, claimStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
 import { NAMES } from './localstack-names.js'
-import { renderLocalstackManifests } from './render-localstack-manifests.js'
+import { renderLocalstackManifests, type LocalstackManifests } from './render-localstack-manifests.js'
 
 const STEP = {
   edition: 'localstack edition',
@@ -19,6 +19,27 @@ const STEP = {
   probe: 'localstack health probe',
 } as const
 
+type ObjectName = { apiVersion: string; kind: string; name: string }
+
+/**
+ * Everything bootstrap makes that goes when LocalStack is switched off, keyed like the render so a new object there
+ * does not compile until it has a way out here. The namespace and the state claim are not in it: they stay.
+ */
+const REMOVABLE: Record<Exclude<keyof LocalstackManifests, 'namespace' | 'stateVolumeClaim'>, { step: string; ref: ObjectName }> = {
+  healthProbe: { step: STEP.probe, ref: { apiVersion: 'monitoring.coreos.com/v1', kind: 'Probe', name: NAMES.probe } },
+  s3VirtualHostRoute: { step: STEP.s3VirtualHostRoute, ref: { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', name: NAMES.s3VirtualHostRoute } },
+  ingressRoute: { step: STEP.ingressRoute, ref: { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', name: NAMES.ingressRoute } },
+  certificate: { step: STEP.certificate, ref: { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', name: NAMES.certificate } },
+  service: { step: STEP.service, ref: { apiVersion: 'v1', kind: 'Service', name: NAMES.service } },
+  deployment: { step: STEP.deployment, ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: NAMES.deployment } },
+  authTokenSecret: { step: STEP.authToken, ref: { apiVersion: 'v1', kind: 'Secret', name: NAMES.authTokenSecret } },
+}
+
+/** Pure. What switching LocalStack off removes, as namespaced refs in removal order: what routes to the pod first. */
+export function switchedOffRefs(namespace: string): ({ namespace: string } & ObjectName)[] {
+  return Object.values(REMOVABLE).map(({ ref }) => ({ ...ref, namespace }))
+}
+
 const STATE_MIGRATION =
   'scale Deployment localstack to 0, create a claim with the new size/class under another name, copy /var/lib/localstack ' +
   'into it (a Job mounting both), delete the old claim, recreate it from the copy, then re-run bootstrap'
@@ -26,7 +47,7 @@ const STATE_MIGRATION =
 /** Edition first, then the namespace, then everything in it; the wait needs the Deployment and what it mounts. */
 export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[] {
   const { config } = ctx
-  if (!config.localstack.enabled) return [editionStep(config)]
+  if (!config.localstack.enabled) return switchedOffSteps(ctx)
   const m = renderLocalstackManifests(config)
   const kube = ctx.kube()
   const apply = (name: string, object: KubeObject, needs: readonly string[], skipWhenKindMissing?: string) =>
@@ -44,7 +65,7 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     apply(STEP.namespace, m.namespace, [STEP.edition]),
     m.authTokenSecret
       ? apply(STEP.authToken, m.authTokenSecret, inNamespace)
-      : retired(STEP.authToken, { apiVersion: 'v1', kind: 'Secret', name: NAMES.authTokenSecret }, 'community edition: no token', 'localstack.edition is community'),
+      : retired(STEP.authToken, REMOVABLE.authTokenSecret.ref, 'community edition: no token', 'localstack.edition is community'),
     claimStep(kube, m.stateVolumeClaim, { force: ctx.forceConflicts, name: STEP.pvc, needs: inNamespace, configKey: 'localstack.storage', holds: "LocalStack's persisted state", migration: STATE_MIGRATION }),
     apply(STEP.deployment, m.deployment, deploymentNeeds),
     apply(STEP.service, m.service, inNamespace),
@@ -52,10 +73,37 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     apply(STEP.ingressRoute, m.ingressRoute, [...inNamespace, STEP.service, STEP.certificate]),
     m.s3VirtualHostRoute
       ? apply(STEP.s3VirtualHostRoute, m.s3VirtualHostRoute, [...inNamespace, STEP.service, STEP.certificate])
-      : retired(STEP.s3VirtualHostRoute, { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', name: NAMES.s3VirtualHostRoute }, 'path-style S3 (localstack.s3.virtualHostStyle is false)', 'localstack.s3.virtualHostStyle is false'),
+      : retired(STEP.s3VirtualHostRoute, REMOVABLE.s3VirtualHostRoute.ref, 'path-style S3 (localstack.s3.virtualHostStyle is false)', 'localstack.s3.virtualHostStyle is false'),
     m.healthProbe
       ? apply(STEP.probe, m.healthProbe, [...inNamespace, STEP.ingressRoute], 'the Prometheus-operator Probe CRD is not installed; install the Prometheus operator to monitor LocalStack')
-      : retired(STEP.probe, { apiVersion: 'monitoring.coreos.com/v1', kind: 'Probe', name: NAMES.probe }, 'no localstack.probe.blackboxExporter configured; set it to the blackbox exporter host:port to probe /_localstack/health', 'no localstack.probe.blackboxExporter'),
+      : retired(STEP.probe, REMOVABLE.healthProbe.ref, 'no localstack.probe.blackboxExporter configured; set it to the blackbox exporter host:port to probe /_localstack/health', 'no localstack.probe.blackboxExporter'),
     deploymentReadyStep(kube, { namespace: config.localstack.namespace, name: NAMES.deployment }, { timeoutMs: config.timeouts.localstackReady.milliseconds, needs: [STEP.deployment] }),
+  ]
+}
+
+/**
+ * `localstack.enabled: false` switches LocalStack off: what bootstrap made is removed when it is ours (someone else's
+ * object of the same name stays, with a warning), and a second run has nothing left to do. The state claim and the
+ * namespace stay: the claim is data, and the tool drops data only when asked (teardown --delete-data). cert-manager's
+ * Secret for the Certificate stays too: cert-manager wrote it, so it is not ours by label and manager; teardown takes
+ * it. No step needs the edition step, which is skipped here (a skipped need would skip them all).
+ */
+function switchedOffSteps(ctx: ToolContext): Step<any, any, any>[] {
+  const { config } = ctx
+  const { namespace } = config.localstack
+  const kube = ctx.kube()
+  const off = 'localstack.enabled is false'
+  const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: NAMES.pvc }
+  return [
+    editionStep(config),
+    ...Object.values(REMOVABLE).map(({ step, ref }) => removeStep(kube, { ...ref, namespace }, { name: step, because: off, skipWhenAbsent: off })),
+    checkStep(STEP.pvc, async () => {
+      const current = await kube.get(claim)
+      if (!current || !isOurs(current, kube.fieldManager)) throw new StepSkipped(off)
+      throw new StepSkipped(
+        `${off}; kept: it holds LocalStack's state. Delete it by hand (kubectl -n ${namespace} delete pvc ${NAMES.pvc}), ` +
+          'or with every component\'s data by pnpm teardown --delete-data',
+      )
+    }),
   ]
 }

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { AUTH_TOKEN_HASH_ANNOTATION, EditionError, ManifestError, REMOVED_VARIABLES, checkEdition, renderLocalstackManifests, validateManifest } from '../src/index.js'
+import { AUTH_TOKEN_HASH_ANNOTATION, EditionError, ManifestError, REMOVED_VARIABLES, checkEdition, renderLocalstackManifests, switchedOffRefs, validateManifest } from '../src/index.js'
 import { testConfig } from './lab-config.js'
 
 type Container = { name: string; image: string; env?: { name: string; value?: string; valueFrom?: unknown }[]; resources?: unknown; securityContext?: { privileged?: boolean }; ports?: { protocol?: string }[]; volumeMounts?: { name: string; mountPath: string }[]; readinessProbe?: { httpGet?: { path: string; port: number } } }
@@ -134,6 +134,15 @@ Render('an invalid object is refused before apply, naming the field', () => {
     assert.instance(error, ManifestError)
     assert.match((error as Error).message, /spec\.ports\[0\]\.port/)
   }
+})
+
+Render('switching LocalStack off removes every object the render can make but the namespace and the state claim', () => {
+  const everything = testConfig({ namespace: 'ls-all', edition: 'token', image: 'localstack/localstack:2026.07.0', authToken: TOKEN, s3: { virtualHostStyle: true }, probe: { blackboxExporter: 'blackbox.monitoring.svc:9115' } })
+  const key = (o: { apiVersion: string; kind: string; namespace?: string | undefined; name: string }) => `${o.apiVersion} ${o.kind} ${o.namespace}/${o.name}`
+  const rendered = Object.values(renderLocalstackManifests(everything))
+    .filter((o) => o !== undefined && o.kind !== 'Namespace' && o.kind !== 'PersistentVolumeClaim')
+    .map((o) => key({ apiVersion: o!.apiVersion, kind: o!.kind, namespace: o!.metadata.namespace, name: o!.metadata.name }))
+  assert.equal(switchedOffRefs('ls-all').map(key).sort(), rendered.sort())
 })
 
 Render.run()

@@ -1,0 +1,165 @@
+import { createKubeClient, createReporter, openToolContext, runSteps, type KubeObject, type ObjectRef, type RunResult, type ToolContext } from '@homelab/core'
+import { labOptionsFromEnv, repoRoot, reportHookErrors, useLab } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { existsSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { deploymentProgress, localstackBootstrapSteps } from '../src/index.js'
+import { writeTestConfig } from './lab-config.js'
+
+type Ctx = { kubeconfig: string; namespaces: string[] }
+const SwitchOff = suite<Ctx>('localstack.enabled: false against the lab API server', { kubeconfig: '', namespaces: [] })
+
+const TOKEN = 'ls-switch-off-test-token-93c4b7'
+const OFF = 'localstack.enabled is false'
+
+/**
+ * Every option on, so every object bootstrap can make is there to be removed; all but the health Probe: client-node
+ * serializes a `monitoring.coreos.com/v1` Probe as the core V1Probe (a container probe), so core's apply cannot make one.
+ */
+const everything = (namespace: string) => ({
+  namespace,
+  edition: 'token',
+  image: 'localstack/localstack:2026.07.0',
+  authToken: TOKEN,
+  s3: { virtualHostStyle: true },
+})
+
+function context(ctx: Ctx, localstack: Record<string, unknown>, plan = false): { tool: ToolContext; output: () => string } {
+  let text = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (text += s) } })
+  const config = writeTestConfig(localstack, { kubernetes: { kubeconfig: ctx.kubeconfig } })
+  const tool = openToolContext({ flags: { config, plan }, reporter, env: {}, cwd: process.cwd(), signal: new AbortController().signal })
+  return { tool, output: () => text }
+}
+
+/* The lab has no kubelet this test relies on: the wait for an available Deployment is left out. */
+async function bootstrap(tool: ToolContext): Promise<RunResult> {
+  const steps = localstackBootstrapSteps(tool).filter((s) => s.name !== 'localstack ready')
+  return runSteps(steps, { title: 'localstack', plan: tool.plan, reporter: tool.reporter, concurrency: 4 })
+}
+
+const runners = `${repoRoot()}/packages/lab/src/controller/image-runners.ts`
+const labPlaysLocalstack = existsSync(runners) && readFileSync(runners, 'utf8').includes('localstack-double')
+
+/* Where the lab kubelet runs the pod it writes the Deployment's status while the pod starts: wait for it to settle. */
+async function settled(tool: ToolContext): Promise<void> {
+  if (!labPlaysLocalstack) return
+  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: tool.config.localstack.namespace, name: 'localstack' }
+  for (let i = 0; i < 60 && !deploymentProgress(await tool.kube().get(ref)).done; i++) await sleep(500)
+  await sleep(500)
+}
+
+const namespace = (ctx: Ctx, label: string) => {
+  const name = `localstack-${label}-${Date.now().toString(36)}`
+  ctx.namespaces.push(name)
+  return name
+}
+
+/** What bootstrap made with every option on, by the step that makes (and removes) it. */
+const made = (ns: string): [string, ObjectRef][] => [
+  ['localstack deployment', { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'localstack' }],
+  ['localstack service', { apiVersion: 'v1', kind: 'Service', namespace: ns, name: 'localstack' }],
+  ['localstack certificate', { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: ns, name: 'localstack' }],
+  ['localstack ingress route', { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: ns, name: 'localstack' }],
+  ['localstack s3 virtual-host route', { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: ns, name: 'localstack-s3-virtual-host' }],
+  ['localstack auth token secret', { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-auth-token' }],
+]
+
+const statusOf = (run: RunResult, step: string) => run.results.find((r) => r.step === step)?.status
+
+SwitchOff.before(reportHookErrors(async (ctx) => {
+  ctx.kubeconfig = (await useLab(labOptionsFromEnv(process.env))).kubeconfigPath
+}))
+
+SwitchOff.after(async (ctx) => {
+  const { tool } = context(ctx, {})
+  // The lab runs no namespace controller: a deleted namespace keeps its objects, and the lab kubelet their pods.
+  for (const name of ctx.namespaces) {
+    await tool.kube().delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: name, name: 'localstack' })
+    await tool.kube().delete({ apiVersion: 'v1', kind: 'Namespace', name })
+  }
+})
+
+SwitchOff('switched off: the plan lists every removal and changes nothing; the run removes them, keeps the claim, the namespace and a foreign object; a second run reports changed=0', async (ctx) => {
+  const ns = namespace(ctx, 'off')
+  const on = context(ctx, everything(ns))
+  assert.is((await bootstrap(on.tool)).failed, 0, on.output())
+  const kube = on.tool.kube()
+  for (const [, ref] of made(ns)) assert.ok(await kube.get(ref), `${ref.kind} ${ref.name} was not made`)
+  const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'someone-else' })
+  const foreign = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'team-notes' }
+  await someoneElse.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: foreign.name, namespace: ns }, data: { note: 'not the tool’s' } }, { dryRun: false, force: false })
+  await settled(on.tool)
+  const versions = async () => Promise.all(made(ns).map(async ([, ref]) => (await kube.get(ref))?.metadata['resourceVersion']))
+  const before = await versions()
+
+  const planned = context(ctx, { namespace: ns, enabled: false }, true)
+  const plan = await bootstrap(planned.tool)
+  assert.is(plan.failed, 0, planned.output())
+  assert.equal(made(ns).map(([step]) => statusOf(plan, step)), made(ns).map(() => 'changed'), planned.output())
+  assert.is(plan.changed, made(ns).length, planned.output())
+  assert.match(planned.output(), new RegExp(`skipped\\s+localstack health probe: ${OFF}\\n`))
+  for (const [, ref] of made(ns)) assert.ok(planned.output().includes(`delete ${ref.kind} ${ns}/${ref.name} (${OFF})`), planned.output())
+  assert.equal(await versions(), before, 'the plan changed something')
+
+  const off = context(ctx, { namespace: ns, enabled: false })
+  const run = await bootstrap(off.tool)
+  assert.is(run.failed, 0, off.output())
+  assert.is(run.changed, made(ns).length, off.output())
+  for (const [, ref] of made(ns)) assert.is(await kube.get(ref), undefined, `${ref.kind} ${ref.name} is still there`)
+  assert.ok(await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'localstack-state' }), 'the state claim must stay')
+  assert.ok(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: ns }), 'the namespace must stay')
+  assert.ok(await kube.get(foreign), 'someone else’s ConfigMap must stay')
+  assert.match(off.output(), /skipped\s+localstack state volume: localstack\.enabled is false; kept: it holds LocalStack's state.*teardown --delete-data/)
+
+  const again = context(ctx, { namespace: ns, enabled: false })
+  const second = await bootstrap(again.tool)
+  assert.is(second.changed, 0, again.output())
+  assert.is(second.failed, 0, again.output())
+  for (const [step] of made(ns)) assert.match(again.output(), new RegExp(`skipped\\s+${step}: ${OFF}\\n`))
+  for (const output of [planned.output(), off.output(), again.output()]) {
+    assert.not.ok(output.includes(TOKEN), 'the token must never be printed')
+    assert.not.ok(output.includes(Buffer.from(TOKEN).toString('base64')), 'nor its base64')
+  }
+})
+
+SwitchOff('switched off: an object of the same name that is not ours (another field manager, or no label) is left alone and said so', async (ctx) => {
+  const ns = namespace(ctx, 'foreign')
+  const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'someone-else' })
+  // Our field manager without our label: what a `kubectl apply --field-manager homelab-devtools` by hand would leave.
+  const unlabelled = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'homelab-devtools' })
+  await someoneElse.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, { dryRun: false, force: false })
+  const service: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'localstack', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'homelab-devtools' } },
+    spec: { selector: { app: 'their-localstack' }, ports: [{ name: 'edge', port: 4566, protocol: 'TCP' }] },
+  }
+  const route: KubeObject = {
+    apiVersion: 'traefik.io/v1alpha1',
+    kind: 'IngressRoute',
+    metadata: { name: 'localstack', namespace: ns },
+    spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host(`their-localstack.example`)', services: [{ name: 'localstack', port: 4566 }] }] },
+  }
+  await someoneElse.apply(service, { dryRun: false, force: false })
+  await unlabelled.apply(route, { dryRun: false, force: false })
+  const refs = [
+    { apiVersion: 'v1', kind: 'Service', namespace: ns, name: 'localstack' },
+    { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: ns, name: 'localstack' },
+  ]
+  const versions = async () => Promise.all(refs.map(async (ref) => (await someoneElse.get(ref))?.metadata['resourceVersion']))
+  const before = await versions()
+  const { tool, output } = context(ctx, { namespace: ns, enabled: false })
+  const run = await bootstrap(tool)
+  assert.is(run.failed, 0, output())
+  assert.is(run.changed, 0, output())
+  assert.equal(await versions(), before, 'someone else’s objects were touched')
+  assert.ok(before.every((v) => v !== undefined))
+  assert.is(statusOf(run, 'localstack service'), 'skipped', output())
+  assert.is(statusOf(run, 'localstack ingress route'), 'skipped', output())
+  assert.match(output(), new RegExp(`Service ${ns}/localstack is there but was not made by this tool: left alone \\(${OFF}\\)`))
+  assert.match(output(), new RegExp(`IngressRoute ${ns}/localstack is there but was not made by this tool: left alone \\(${OFF}\\)`))
+})
+
+SwitchOff.run()
