@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path'
-import type { Component, ToolContext } from '@homelab/core'
+import { checkStep, StepSkipped, type Component, type Step, type ToolContext } from '@homelab/core'
 import { awsProfileSteps } from './aws-profile-steps.js'
 import { AwsProfileError } from './errors/aws-profile-error.js'
 import { localstackBootstrapSteps } from './localstack-bootstrap-steps.js'
@@ -21,8 +21,18 @@ export const localstack: Component = {
 /**
  * The `profile` task's steps: HOME, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE come from the task's environment
  * (the files the AWS CLI would read), the CA from the cluster when mode is ca.
+ *
+ * With LocalStack switched off nothing is written, and nothing removed: the files keep no record of which keys of
+ * the section we wrote and which the user did (a merge keeps theirs), so the section is left for its owner to delete.
  */
-export function localstackProfileSteps(ctx: ToolContext) {
+export function localstackProfileSteps(ctx: ToolContext): Step<any, any, any>[] {
+  const { profile } = ctx.config.localstack
+  if (!ctx.config.localstack.enabled) {
+    const reason =
+      `localstack.enabled is false: no profile written; what an earlier run wrote ([profile ${profile.name}] in the AWS config file, ` +
+      `[${profile.name}] in the credentials file, ${profile.name}-ca.pem beside the config) is left as it is: delete it by hand if no longer wanted`
+    return [checkStep('aws profile', () => Promise.reject(new StepSkipped(reason)))]
+  }
   const endpoint = sharedEndpoint(ctx)
   const home = ctx.env['HOME']
   if (!home) throw new AwsProfileError('HOME is not set, so there is no ~/.aws to write the profile to', { hint: 'run the task with HOME set' })
@@ -30,7 +40,7 @@ export function localstackProfileSteps(ctx: ToolContext) {
     home,
     configFile: awsFileFromEnv(ctx.env, 'AWS_CONFIG_FILE', home),
     credentialsFile: awsFileFromEnv(ctx.env, 'AWS_SHARED_CREDENTIALS_FILE', home),
-    profile: ctx.config.localstack.profile.name,
+    profile: profile.name,
     endpointUrl: `https://${ctx.config.localstack.host}`,
     region: ctx.config.localstack.region,
     caPem: async () => (ctx.config.tls.mode === 'ca' ? (await endpoint()).ca : undefined),

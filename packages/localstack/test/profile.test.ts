@@ -103,6 +103,22 @@ Profile('the profile task writes where AWS_CONFIG_FILE and AWS_SHARED_CREDENTIAL
   assert.is((await runSteps(localstackProfileSteps(tool), { title: 'profile', plan: false, reporter })).changed, 0)
 })
 
+Profile('LocalStack switched off: the profile task writes nothing and leaves the section an earlier run wrote as it is', async ({ home }) => {
+  await writeProfile(home)
+  const files = ['config', 'credentials', 'localstack-ca.pem']
+  const before = files.map((file) => read(home, file))
+  let text = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (text += s) } })
+  // No kubeconfig: switched off, the task must not need the cluster for the CA either.
+  const config = writeTestConfig({ enabled: false })
+  const tool = openToolContext({ flags: { config }, reporter, env: { HOME: home }, cwd: home, signal: new AbortController().signal })
+  const result = await runSteps(localstackProfileSteps(tool), { title: 'profile', plan: false, reporter })
+  assert.is(result.changed, 0, text)
+  assert.is(result.failed, 0, text)
+  assert.equal(files.map((file) => read(home, file)), before)
+  assert.match(text, /skipped\s+aws profile: localstack\.enabled is false: no profile written; .*\[profile localstack\].*left as it is/)
+})
+
 const cases: [string, string | undefined, string][] = [
   ['no file: the section alone', undefined, '[localstack]\nk = v\n'],
   ['a file without a final newline gets a blank line before the section', '[a]\nx = 1', '[a]\nx = 1\n\n[localstack]\nk = v\n'],
