@@ -33,9 +33,9 @@ async function bootstrapObjects(ctx: ToolContext): Promise<KubeObject[]> {
   return objects
 }
 
-function plainSsh(host: string, key: string, knownHosts: string): Promise<void> {
+function plainSsh(host: string, port: number, key: string, knownHosts: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', ['-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', `root@${host}`, 'true'], { stdio: 'ignore' })
+    const child = spawn('ssh', ['-p', String(port), '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', `root@${host}`, 'true'], { stdio: 'ignore' })
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${host} exited ${code}`))))
   })
 }
@@ -57,7 +57,7 @@ async function floor(ctx: ToolContext, homelab: Awaited<ReturnType<typeof startE
   const objects = await bootstrapObjects(ctx)
   const kube = ctx.kube()
   const dryRun = await timed(() => Promise.all(objects.map((o) => kube.apply(o, { dryRun: true, force: false }))))
-  const ssh = await timed(() => Promise.all(homelab.nodes.nodes.map((n) => plainSsh(n.host, homelab.nodes.clientKeyPath, homelab.nodes.knownHostsPath))))
+  const ssh = await timed(() => Promise.all(homelab.nodes.nodes.map((n) => plainSsh(n.host, n.port, homelab.nodes.clientKeyPath, homelab.nodes.knownHostsPath))))
   const retries = retryPolicyFromConfig(ctx.config.retries)
   const lists = await timed(() => Promise.all(ctx.config.dns.piholes.map((pihole, index) => piholeConnector({ pihole, index, timeoutMs: 10_000, retries }).withSession((s) => s.list()))))
   return { total: dryRun + ssh + lists, parts: `dry-run apply of ${objects.length} objects ${dryRun} ms + ${homelab.nodes.nodes.length} × ssh ${ssh} ms + ${ctx.config.dns.piholes.length} × Pi-hole list ${lists} ms` }

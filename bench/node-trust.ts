@@ -11,9 +11,9 @@ const ROUNDS = Number(process.argv[2] ?? 5)
 // Clear of the tests' addresses (.101+, .201–.227) and the demo's (.1+).
 const env = await startNodeTrustLab({ name: 'node-trust-bench', count: 20, firstIp: '127.0.1.231', registryIp: '127.0.2.203' })
 
-function sshCat(host: string): Promise<void> {
+function sshCat(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const argv = ['-i', env.lab.clientKeyPath, '-o', `UserKnownHostsFile=${env.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${host}`, 'cat', '/etc/rancher/k3s/registries.yaml']
+    const argv = ['-p', String(port), '-i', env.lab.clientKeyPath, '-o', `UserKnownHostsFile=${env.lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${host}`, 'cat', '/etc/rancher/k3s/registries.yaml']
     const child = spawn('ssh', argv, { stdio: ['ignore', 'ignore', 'inherit'] })
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ssh ${host} exited ${code}`))))
   })
@@ -34,7 +34,7 @@ try {
   const sync: number[] = []
   const ssh: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
-    ssh.push(await timed(() => Promise.all(env.lab.nodes.map((n) => sshCat(n.host)))))
+    ssh.push(await timed(() => Promise.all(env.lab.nodes.map((n) => sshCat(n.host, n.port)))))
     sync.push(await timed(async () => {
       const run = await runTool(nodeTrust, 'bootstrap', env.configPath)
       if (run.code !== 0 || !/changed=0/.test(run.output)) throw new Error(`the no-op sync was not a no-op:\n${run.output}`)

@@ -36,8 +36,8 @@ export function demoSummary(homelab: LabHomelab, outcomes: Outcomes): string {
                (profile "localstack": endpoint https://${host('localstack')}, the CA in ca_bundle; ${host('localstack')} must resolve to ${traefikIp})
   Pi-holes     ${homelab.piholes.map((p) => `${p.url} (DNS ${p.dnsAddress}:${p.dnsPort})`).join(', ')}
                (doubles in the demo's process: they answered during the runs above and stop with the demo)
-  nodes        ${homelab.nodes.nodes.map((n) => n.host).join(', ')} (sshd + containerd each)
-    try:       ssh -i ${homelab.nodes.clientKeyPath} -o UserKnownHostsFile=${homelab.nodes.knownHostsPath} root@${node.host} k3s crictl pull ${host('registry')}/homelab-devtools/verify:1
+  nodes        ${homelab.nodes.nodes.map((n) => `${n.host}:${n.port}`).join(', ')} (sshd + containerd each)
+    try:       ssh -p ${node.port} -i ${homelab.nodes.clientKeyPath} -o UserKnownHostsFile=${homelab.nodes.knownHostsPath} root@${node.host} k3s crictl pull ${host('registry')}/homelab-devtools/verify:1
 
   status: pnpm status --config ${configPath}   (its DNS checks fail once the demo's Pi-holes are gone)
   stop everything: pnpm lab down

@@ -59,7 +59,7 @@ export async function startLabHomelab(options: LabHomelabOptions): Promise<LabHo
     dns: {
       piholes: piholes.map((p, i) => ({ url: p.url, name: `pihole-${i + 1}`, ...(i === 0 ? { passwordFile } : {}), dnsAddress: p.dnsAddress, dnsPort: p.dnsPort })),
     },
-    nodes: nodes.nodes.map((n) => ({ name: n.nodeName, host: n.host, user: 'root', keyFile: nodes.clientKeyPath })),
+    nodes: nodes.nodes.map((n) => ({ name: n.nodeName, host: n.host, port: n.port, user: 'root', keyFile: nodes.clientKeyPath })),
     nodeTrust: { knownHostsFile: nodes.knownHostsPath },
     ...options.sections,
     // Sections replace the lab's whole; the kubeconfig must survive a section that only names a namespace.

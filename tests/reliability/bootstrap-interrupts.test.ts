@@ -50,7 +50,7 @@ function homelabConfig(ctx: Ctx): Record<string, unknown> {
     registry: { namespace: names.registry, hosts: { registry: h.registry, ui: h.ui }, users: [{ name: 'admin', password: KNOWN_SECRETS.registryPassword }] },
     localstack: { namespace: names.localstack, host: h.localstack },
     dns: { piholes: ctx.piholes.map((p, i) => ({ url: p.url, name: `pihole-${i + 1}`, password: KNOWN_SECRETS.piholePassword, dnsPort: DNS_PORT })) },
-    nodes: ctx.nodes.nodes.map((n) => ({ name: n.nodeName, host: n.host, user: 'root', keyFile: ctx.nodes.clientKeyPath, role: 'server' })),
+    nodes: ctx.nodes.nodes.map((n) => ({ name: n.nodeName, host: n.host, port: n.port, user: 'root', keyFile: ctx.nodes.clientKeyPath, role: 'server' })),
     nodeTrust: { knownHostsFile: ctx.nodes.knownHostsPath, backups: 2 },
     timeouts: { certificate: '60s', rollout: '90s', nodeReady: '30s', ssh: '5s' },
   }

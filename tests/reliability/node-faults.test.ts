@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createKubeClient } from '@homelab/core'
+import { createKubeClient, knownHostName } from '@homelab/core'
 import { inNodeNamespace, type LabNode, labNodeRestarts, type LabNodes, repoRoot, reportHookErrors, setLabNodeFault, startLabNodes } from '@homelab/lab'
 import { nodeTrust } from '@homelab/node-trust'
 import { suite } from 'uvu'
@@ -27,7 +27,7 @@ type NodeEntry = Record<string, unknown> & { host: string }
 const k3sDir = (node: LabNode) => join(node.etcRancher, 'k3s')
 const yamlPath = (node: LabNode) => join(k3sDir(node), 'registries.yaml')
 const nodeAt = (ctx: Ctx, i: number) => ctx.nodes.nodes[i]!
-const entry = (ctx: Ctx, i: number, extra: Record<string, unknown> = {}): NodeEntry => ({ host: nodeAt(ctx, i).host, user: 'root', keyFile: ctx.nodes.clientKeyPath, role: 'server', ...extra })
+const entry = (ctx: Ctx, i: number, extra: Record<string, unknown> = {}): NodeEntry => ({ host: nodeAt(ctx, i).host, port: nodeAt(ctx, i).port, user: 'root', keyFile: ctx.nodes.clientKeyPath, role: 'server', ...extra })
 
 function configWith(ctx: Ctx, nodes: NodeEntry[], extra: Record<string, unknown> = {}): string {
   return writeConfigFile({
@@ -141,15 +141,16 @@ reliabilityCase(Nodes, 'fault', 'node unreachable (nothing listens on its port):
 reliabilityCase(Nodes, 'fault', 'node with a changed host key: refused naming the known_hosts line and ssh-keygen -R; nothing written there; after re-trusting, the next run finishes', async (ctx) => {
   const [a, b] = [nodeAt(ctx, 0), nodeAt(ctx, 1)]
   const lines = readFileSync(ctx.nodes.knownHostsPath, 'utf8').trim().split('\n')
-  const keyOf = (host: string) => lines.find((l) => l.startsWith(`${host} `))!.split(' ').slice(1).join(' ')
+  const name = (n: typeof a) => knownHostName(n.host, n.port)
+  const keyOf = (n: typeof a) => lines.find((l) => l.startsWith(`${name(n)} `))!.split(' ').slice(1).join(' ')
   const knownHosts = join(mkdtempSync(join(tmpdir(), 'reliability-known-hosts-')), 'known_hosts')
-  writeFileSync(knownHosts, `# ops\n${a.host} ${keyOf(a.host)}\n${b.host} ${keyOf(a.host)}\n`, { mode: 0o600 })
+  writeFileSync(knownHosts, `# ops\n${name(a)} ${keyOf(a)}\n${name(b)} ${keyOf(a)}\n`, { mode: 0o600 })
   const run = await sync(ctx, configWith(ctx, [entry(ctx, 0), entry(ctx, 1)], { nodeTrust: { knownHostsFile: knownHosts } }))
   assertFailedAlone(run, b, new RegExp(`${knownHosts.replaceAll('.', '\\.')} line 3`))
-  assert.match(run.output, `ssh-keygen -R ${b.host}`)
+  assert.ok(run.output.includes(`ssh-keygen -R '${name(b)}'`), run.output)
   assert.is(readFileSync(yamlPath(b), 'utf8'), FOREIGN_YAML)
   assertNodeConverged(a)
-  writeFileSync(knownHosts, `# ops\n${a.host} ${keyOf(a.host)}\n${b.host} ${keyOf(b.host)}\n`, { mode: 0o600 })
+  writeFileSync(knownHosts, `# ops\n${name(a)} ${keyOf(a)}\n${name(b)} ${keyOf(b)}\n`, { mode: 0o600 })
   await assertNextRunsConverge(ctx, configWith(ctx, [entry(ctx, 0), entry(ctx, 1)], { nodeTrust: { knownHostsFile: knownHosts } }), [a, b])
 })
 

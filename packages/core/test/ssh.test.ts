@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 // core cannot depend on @homelab/lab (lab depends on core), so the test reaches the lab's public entry by path.
-import { startSshNodes, type SshNodes, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
+import { LAB_SSH_PORT, startSshNodes, type SshNodes, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
 import {
   checkHostKey,
   HostKeyError,
@@ -52,6 +52,7 @@ const node = (lab: SshNodes, i: number) => {
 
 const rootTarget = (lab: SshNodes, i: number, extra: Partial<SshTarget> = {}): SshTarget => ({
   host: node(lab, i).host,
+  port: node(lab, i).port,
   user: 'root',
   privateKeyPath: lab.clientKeyPath,
   knownHostsPath: lab.knownHostsPath,
@@ -123,7 +124,7 @@ HostKeys('an unknown host key is refused, naming the host and its SHA256 fingerp
   const error = await expectError(() => new SshPool().session(rootTarget(lab, 0, { knownHostsPath })), HostKeyError)
   assert.match(error.message, node(lab, 0).host)
   assert.ok(error.message.includes(sshKeygenFingerprint(lab, 0)), error.message)
-  assert.match(error.message, /ssh-keyscan -p 22 127\.0\.1\.101 >>/)
+  assert.ok(error.message.includes(`ssh-keyscan -p ${LAB_SSH_PORT} 127.0.1.101 >>`), error.message)
   assert.match(error.message, /--accept-new-host-keys/)
   assert.is(readFileSync(knownHostsPath, 'utf8'), '')
 })
@@ -136,7 +137,7 @@ HostKeys('with acceptNewHostKeys the key is appended and later strict connects s
   assert.is((await session.exec(['true'])).code, 0)
   await pool.close()
   const hostKey = readFileSync(join(node(lab, 0).dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
-  assert.is(readFileSync(knownHostsPath, 'utf8'), `# mine\n${node(lab, 0).host} ${hostKey}\n`)
+  assert.is(readFileSync(knownHostsPath, 'utf8'), `# mine\n[${node(lab, 0).host}]:${LAB_SSH_PORT} ${hostKey}\n`)
   const strict = new SshPool()
   assert.is((await (await strict.session(rootTarget(lab, 0, { knownHostsPath }))).exec(['true'])).code, 0)
   await strict.close()
@@ -145,13 +146,13 @@ HostKeys('with acceptNewHostKeys the key is appended and later strict connects s
 HostKeys('a changed host key is refused with the host, the known_hosts line and ssh-keygen -R', async ({ lab, scratch }) => {
   const knownHostsPath = join(scratch, 'changed_known_hosts')
   const node2Key = readFileSync(join(node(lab, 1).dir, 'ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
-  writeFileSync(knownHostsPath, `# first line\n${node(lab, 0).host} ${node2Key}\n`)
+  writeFileSync(knownHostsPath, `# first line\n[${node(lab, 0).host}]:${LAB_SSH_PORT} ${node2Key}\n`)
   const target = rootTarget(lab, 0, { knownHostsPath, acceptNewHostKeys: true })
   const error = await expectError(() => new SshPool().session(target), HostKeyError)
   assert.is(error.knownHostsLine, 2)
-  assert.match(error.message, `${node(lab, 0).host}: host key`)
+  assert.ok(error.message.startsWith(`[${node(lab, 0).host}]:${LAB_SSH_PORT}: host key`), error.message)
   assert.match(error.message, `${knownHostsPath} line 2`)
-  assert.match(error.message, `ssh-keygen -R ${node(lab, 0).host}`)
+  assert.ok(error.message.includes(`ssh-keygen -R '[${node(lab, 0).host}]:${LAB_SSH_PORT}' -f`), error.message)
 })
 
 HostKeys('a known_hosts hashed by ssh-keygen -H is accepted', async ({ lab, scratch }) => {
@@ -238,7 +239,7 @@ type Relay = { port: number; silence: () => void; close: () => void }
 async function startRelay(host: string): Promise<Relay> {
   const sockets: [Socket, Socket][] = []
   const server = createServer((client) => {
-    const upstream = createConnection(22, host)
+    const upstream = createConnection(LAB_SSH_PORT, host)
     client.pipe(upstream).on('error', () => undefined)
     upstream.pipe(client).on('error', () => undefined)
     sockets.push([client, upstream])

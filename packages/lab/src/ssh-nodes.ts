@@ -9,6 +9,12 @@ import { LabStateError } from './errors/lab-state-error.js'
 import { ensureLabSudoUser, type LabSudoUser } from './lab-sudo-user.js'
 import { ensureEd25519Key, publicKeyFields } from './ssh-keys.js'
 
+/**
+ * The lab nodes' sshd port. Not 22: Debian under systemd starts its own sshd on 0.0.0.0:22 once openssh-server is
+ * installed (the lab installs it), and that listener holds port 22 on every loopback address too.
+ */
+export const LAB_SSH_PORT = 10022
+
 export type SshNode = { name: string; host: string; port: number; dir: string; etcRancher: string; varLibRancher: string; pid: number }
 
 export type SshNodes = {
@@ -65,7 +71,7 @@ export function nodeAddress(firstIp: string, index: number): string {
 /** Pure. The node's sshd_config: only this node's address, key, pid file and authorized keys. */
 export function sshdConfig(files: NodeFiles, host: string): string {
   return [
-    `ListenAddress ${host}:22`,
+    `ListenAddress ${host}:${LAB_SSH_PORT}`,
     `PidFile ${files.dir}/sshd.pid`,
     `HostKey ${files.hostKey}`,
     'PermitRootLogin prohibit-password',
@@ -125,7 +131,7 @@ function launchNode(files: NodeFiles): number {
 
 function sshBanner(host: string): Promise<boolean> {
   return new Promise((resolvePromise) => {
-    const socket = connect({ host, port: 22 })
+    const socket = connect({ host, port: LAB_SSH_PORT })
     socket.setTimeout(1_000)
     socket.once('data', (chunk: Buffer) => {
       socket.destroy()
@@ -148,7 +154,7 @@ function processGone(pid: number): boolean {
   }
 }
 
-/** Ready means sshd replaced the launcher and speaks SSH on host:22; a dead sshd fails fast with its log. */
+/** Ready means sshd replaced the launcher and speaks SSH on host:LAB_SSH_PORT; a dead sshd fails fast with its log. */
 async function waitForNode(files: NodeFiles, host: string, pid: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
@@ -156,13 +162,11 @@ async function waitForNode(files: NodeFiles, host: string, pid: number): Promise
       throw new LabStateError(`ssh nodes: sshd for ${host} exited at start:\n${logTail(files.log)}`, {
         host,
         path: files.log,
-        // A system sshd on 0.0.0.0:22 (Debian starts one when openssh-server is installed under systemd) holds port 22
-        // on every address, loopback ones included.
-        hint: `"Address already in use" means something holds ${host}:22: a lab left running (pnpm lab down), or this machine's own sshd listening on every address (\`ss -ltnp 'sport = :22'\` names it); the lab nodes need port 22 on 127.0.1.x, so stop that sshd while the lab runs (systemctl stop ssh) or give it a ListenAddress of this machine's LAN address`,
+        hint: `"Address already in use" means something holds ${host}:${LAB_SSH_PORT}: a lab left running (pnpm lab down), or another program (\`ss -ltnp 'sport = :${LAB_SSH_PORT}'\` names it)`,
       })
     }
     if (isNodeSshd(files, pid) && (await sshBanner(host))) return
-    if (Date.now() > deadline) throw new LabStateError(`ssh nodes: ${host}:22 did not answer within ${READY_TIMEOUT_MS} ms`, { host, path: files.log })
+    if (Date.now() > deadline) throw new LabStateError(`ssh nodes: ${host}:${LAB_SSH_PORT} did not answer within ${READY_TIMEOUT_MS} ms`, { host, path: files.log })
     await sleep(50)
   }
 }
@@ -176,11 +180,11 @@ async function prepareNode(files: NodeFiles, host: string, keys: SharedKeys): Pr
   const hostKey = await ensureEd25519Key(files.hostKey, `homelab-lab ${host}`)
   writeFileSync(files.config, sshdConfig(files, host), { mode: 0o600 })
   for (const user of ['root', keys.sudoUser.name]) writeFileSync(join(files.authorizedKeys, user), `${keys.clientPublicKey}\n`, { mode: 0o644 })
-  return `${host} ${publicKeyFields(hostKey)}`
+  return `[${host}]:${LAB_SSH_PORT} ${publicKeyFields(hostKey)}`
 }
 
 /**
- * Starts `count` sshd nodes on 127.0.1.N:22, each in its own mount namespace with its own /etc/rancher and
+ * Starts `count` sshd nodes on 127.0.1.N:LAB_SSH_PORT, each in its own mount namespace with its own /etc/rancher and
  * /var/lib/rancher. Idempotent: a node whose sshd still runs is reused, keys are kept.
  */
 export async function startSshNodes(options: StartSshNodesOptions): Promise<SshNodes> {
@@ -203,11 +207,16 @@ export async function startSshNodes(options: StartSshNodesOptions): Promise<SshN
     const files = nodeFiles(options.stateDir, name)
     knownHosts.push(await prepareNode(files, host, keys))
     let pid = liveNodePid(files)
+    // A node left running by an older lab listens elsewhere (port 22 before LAB_SSH_PORT); start it afresh.
+    if (pid !== undefined && !(await sshBanner(host))) {
+      await stopNode(files)
+      pid = undefined
+    }
     if (pid === undefined) {
       pid = launchNode(files)
       await waitForNode(files, host, pid)
     }
-    nodes.push({ name, host, port: 22, dir: files.dir, etcRancher: join(files.dir, 'etc-rancher'), varLibRancher: join(files.dir, 'var-lib-rancher'), pid })
+    nodes.push({ name, host, port: LAB_SSH_PORT, dir: files.dir, etcRancher: join(files.dir, 'etc-rancher'), varLibRancher: join(files.dir, 'var-lib-rancher'), pid })
   }
   const knownHostsPath = join(sshDir, 'known_hosts')
   writeFileSync(knownHostsPath, `${knownHosts.join('\n')}\n`, { mode: 0o600 })

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inNodeNamespace, labNodeRestarts, sampleProcessArgv, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
-import { createKubeClient } from '@homelab/core'
+import { createKubeClient, knownHostName } from '@homelab/core'
 import { createNodeTrust, NodeLookupError, NodeRolloutError, nodeTrust, resolveNodeName, RestartRollout, type TrustNode } from '../src/index.js'
 import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
@@ -22,8 +22,8 @@ const k3sDir = (node: LabNode) => join(node.etcRancher, 'k3s')
 const yamlOf = (node: LabNode) => join(k3sDir(node), 'registries.yaml')
 const node = (env: NodeTrustLab, i: number) => env.lab.nodes[i]!
 
-type NodeEntry = { host: string; user: string; keyFile: string; role?: string }
-const entry = (env: NodeTrustLab, i: number, extra: Partial<NodeEntry> = {}): NodeEntry => ({ host: node(env, i).host, user: 'root', keyFile: env.lab.clientKeyPath, ...extra })
+type NodeEntry = { host: string; port: number; user: string; keyFile: string; role?: string }
+const entry = (env: NodeTrustLab, i: number, extra: Partial<NodeEntry> = {}): NodeEntry => ({ host: node(env, i).host, port: node(env, i).port, user: 'root', keyFile: env.lab.clientKeyPath, ...extra })
 
 /** A config with just these nodes (and any overrides), written next to the lab's. */
 function configWith(ctx: Ctx, nodes: NodeEntry[], extraConfig: Record<string, unknown> = {}): string {
@@ -63,12 +63,13 @@ Faults('a changed host key is refused, naming the known_hosts line; nothing is w
   const { env } = ctx
   const knownHosts = join(env.stateDir, 'changed_known_hosts')
   const lines = readFileSync(env.lab.knownHostsPath, 'utf8').trim().split('\n')
-  const keyOf = (host: string) => lines.find((l) => l.startsWith(`${host} `))!.split(' ').slice(1).join(' ')
-  writeFileSync(knownHosts, `# ops\n${node(env, 0).host} ${keyOf(node(env, 1).host)}\n${node(env, 1).host} ${keyOf(node(env, 1).host)}\n`)
+  const name = (i: number) => knownHostName(node(env, i).host, node(env, i).port)
+  const keyOf = (i: number) => lines.find((l) => l.startsWith(`${name(i)} `))!.split(' ').slice(1).join(' ')
+  writeFileSync(knownHosts, `# ops\n${name(0)} ${keyOf(1)}\n${name(1)} ${keyOf(1)}\n`)
   const run = await runTool(nodeTrust, 'bootstrap', configWith(ctx, [entry(env, 0), entry(env, 1)], { nodeTrust: { knownHostsFile: knownHosts, backups: 3 } }))
   assert.is(run.code, 1, run.output)
   assert.match(run.output, `${knownHosts} line 2`)
-  assert.match(run.output, `ssh-keygen -R ${node(env, 0).host}`)
+  assert.ok(run.output.includes(`ssh-keygen -R '${name(0)}'`), run.output)
   assert.not.ok(existsSync(yamlOf(node(env, 0))), 'the refused node got a file')
   assert.ok(existsSync(yamlOf(node(env, 1))), 'the trusted node converged')
 })

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { HostKeyError } from '../errors/ssh-error.js'
+import { shellQuote } from './shell-quote.js'
 
 /** One usable line of an OpenSSH `known_hosts` file; `line` is 1-based, as editors and `ssh-keygen -R` show it. */
 export type KnownHostsEntry = {
@@ -141,7 +142,7 @@ export class KnownHostsFile {
     return new HostKeyError(`${name}: host key ${fingerprint} ${what}; refusing to connect (possible man-in-the-middle)`, {
       ...context,
       knownHostsLine: verdict.line,
-      hint: `if the node was really reinstalled, run \`ssh-keygen -R ${name} -f ${this.path}\` and connect again`,
+      hint: `if the node was really reinstalled, run \`ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(this.path)}\` and connect again`,
     })
   }
 
