@@ -117,6 +117,25 @@ Kube('an optional kind whose CRD is absent is skipped with the reason', async ({
   assert.match(out.text(), /skipped\s+apply Widget .*: the Widget CRD is not installed/)
 })
 
+Kube('a custom resource whose kind is also a built-in model (monitoring.coreos.com/v1 Probe) is sent and read whole', async ({ kube, ns }) => {
+  const probe: KubeObject = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'Probe',
+    metadata: { name: 'health', namespace: ns, labels: { app: 'x' } },
+    spec: { interval: '30s', prober: { url: 'blackbox:9115' }, targets: { staticConfig: { static: ['https://x.lan/health'] } } },
+  }
+  const first = await run(kube, [probe])
+  assert.is(first.failed, 0, first.text)
+  const stored = await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Probe', name: 'health', namespace: ns })
+  assert.is(stored?.apiVersion, 'monitoring.coreos.com/v1')
+  assert.is(stored?.metadata.labels?.['app'], 'x')
+  assert.equal((stored?.['spec'] as { targets?: unknown } | undefined)?.targets, probe['spec'] && (probe['spec'] as { targets: unknown }).targets)
+  const listed = await kube.list('monitoring.coreos.com/v1', 'Probe', { namespace: ns })
+  assert.equal(listed.map((p) => [p.metadata.name, (p['spec'] as { interval?: string }).interval]), [['health', '30s']])
+  const second = await run(kube, [probe])
+  assert.is(second.changed, 0, second.text)
+})
+
 Kube('generated secret values are made once and reused after the Secret is applied', async ({ kube, ns }) => {
   const ref = { apiVersion: 'v1', kind: 'Secret', name: 'creds', namespace: ns }
   const first = await resolveSecretValues(kube, ref, { admin: {} })

@@ -1,4 +1,6 @@
 import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type Configuration, type KubernetesObject, type RequestContext } from '@kubernetes/client-node'
+// Not re-exported by the package root: the serializer every KubernetesObjectApi call goes through, and its model registry.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js'
 import { ApplyConflictError, KubeError } from '../errors/kube-error.js'
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
 
@@ -47,7 +49,15 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const server = config.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)'
   const api = SharedDiscoveryObjectApi.makeFor(config, options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS)
   const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
-  const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } })
+
+  const header = (ref: ObjectRef) => {
+    keepWhole(ref.apiVersion, ref.kind)
+    return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }
+  }
+  const whole = <T extends { apiVersion: string; kind: string }>(object: T): T => {
+    keepWhole(object.apiVersion, object.kind)
+    return structuredClone(object)
+  }
 
   return {
     server,
@@ -64,7 +74,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     async apply(object, { dryRun, force }) {
       try {
         // client-node fills in a default namespace on the object it is given: hand it a copy.
-        const body = structuredClone(stripServerFields(object)) as unknown as KubernetesObject
+        const body = whole(stripServerFields(object)) as unknown as KubernetesObject
         const out = await onceMoreOnStaleConnection(() => api.patch(body, undefined, dryRun ? 'All' : undefined, options.fieldManager, force, PatchStrategy.ServerSideApply))
         return out as unknown as KubeObject
       } catch (error) {
@@ -73,14 +83,14 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     },
     async create(object) {
       try {
-        return (await api.create(structuredClone(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
+        return (await api.create(whole(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
       } catch (error) {
         throw fail('create', refOf(object), error)
       }
     },
     async replace(object) {
       try {
-        return (await api.replace(structuredClone(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
+        return (await api.replace(whole(object) as unknown as KubernetesObject, undefined, undefined, options.fieldManager)) as unknown as KubeObject
       } catch (error) {
         throw fail('replace', refOf(object), error)
       }
@@ -103,6 +113,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     },
     async list(apiVersion, kind, listOptions = {}) {
       const ref = { apiVersion, kind, name: '*', ...(listOptions.namespace ? { namespace: listOptions.namespace } : {}) }
+      keepWhole(apiVersion, kind)
       try {
         const out = await onceMoreOnStaleConnection(() => api.list(apiVersion, kind, listOptions.namespace, undefined, undefined, undefined, undefined, listOptions.labelSelector))
         return out.items as unknown as KubeObject[]
@@ -110,6 +121,29 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         throw fail('list', ref, error)
       }
     },
+  }
+}
+
+/**
+ * client-node picks the model for a body or an answer by `<Version><Kind>` alone, ignoring the group: a custom
+ * resource whose kind matches a built-in model lost apiVersion, metadata and spec on the way (the Prometheus
+ * operator's `monitoring.coreos.com/v1` Probe went out as the container `V1Probe` and the API server refused it;
+ * kubernetes-client/javascript#1747, closed unfixed). Objects of custom groups travel as they are, through the
+ * registry client-node offers for custom resources. Built-in groups have no dot or end in `.k8s.io`.
+ */
+const AS_IS = { serialize: (data: unknown) => data, deserialize: (data: unknown) => data }
+const keptWhole = new Set<string>()
+function keepWhole(apiVersion: string, kind: string): void {
+  const [group = '', version] = apiVersion.split('/')
+  if (version === undefined || !group.includes('.') || group.endsWith('.k8s.io') || keptWhole.has(`${apiVersion}/${kind}`)) return
+  keptWhole.add(`${apiVersion}/${kind}`)
+  for (const each of [kind, `${kind}List`]) {
+    try {
+      ObjectSerializer.registerModel({ group, version, kind: each }, AS_IS)
+    } catch (error) {
+      // Another copy of this module in the process registered it first: the registry is client-node's, shared.
+      if (!(error instanceof Error && error.message.endsWith('is already defined'))) throw error
+    }
   }
 }
 
