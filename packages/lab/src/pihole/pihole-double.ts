@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { LabStateError } from '../errors/lab-state-error.js'
 import { dnsmasqFiles, reloadDnsmasqHosts, restartDnsmasq, startDnsmasq, stopDnsmasq, writeDnsmasqFiles, type DnsmasqOptions } from './pihole-dnsmasq.js'
 import { ftlError, type DoubleRequest, type DoubleResponse } from './pihole-exchange.js'
-import { faultMatches, faultResponse, type PiholeFault } from './pihole-faults.js'
+import { faultMatches, faultResponse, requestMatches, type FaultMatch, type PiholeFault } from './pihole-faults.js'
 import { loadPiholeSpecValidator, type PiholeSpecValidator } from './pihole-openapi-validator.js'
 import { PiholeRecordStore, type PiholeRecords } from './pihole-record-store.js'
 import { PiholeRequestLog } from './pihole-request-log.js'
@@ -39,6 +39,8 @@ export type StartPiholeOptions = {
   ftl?: '6.2' | '6.3'
   /** How long a 6.2 re-exec keeps the API away (default 1 s; real ones take 0.3–1 s, longer on a slow Pi). */
   restartMs?: number
+  /** `webserver.session.restore` (FTL's default true): false, and a 6.2 re-exec loses every session. */
+  sessionRestore?: boolean
   /** Check every v6 request and response against the upstream OpenAPI files (default true). */
   validate?: boolean
 }
@@ -59,6 +61,14 @@ export type PiholeDouble = {
   /** Records added by hand (the web UI, another tool), stored verbatim and served at once. */
   seed(records: Partial<PiholeRecords>): Promise<void>
   setFault(fault: PiholeFault | undefined): Promise<void>
+  /**
+   * Ends every session as `webserver.session.timeout` does: the SID then gets FTL's 401 `unauthorized` (and
+   * `GET /api/auth` "session expired") until the client logs in again. With `before`, not now but just before each of
+   * the next `times` (default 1; Infinity for every; 0 disarms) requests it matches: a session lost between two calls.
+   */
+  expireSessions(options?: { before: FaultMatch; times?: number }): void
+  /** A new password, set on the Pi-hole (web UI, `pihole setpassword`): as in FTL, every session ends with the old one. */
+  changePassword(password: string): void
   stop(): Promise<void>
 }
 
@@ -72,6 +82,8 @@ type Instance = {
   log: PiholeRequestLog
   failures: string[]
   fault: PiholeFault | undefined
+  /** Armed by `expireSessions({ before })`. */
+  expiry: { match: FaultMatch; remaining: number } | undefined
   /** Requests held open by a `hang` fault, ended on stop or when the fault is cleared. */
   held: Set<ServerResponse>
   /** A 6.2 re-exec in progress: stop waits for it, or it would start dnsmasq again after stop ended it. */
@@ -93,7 +105,7 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
   const instance: Instance = {
     version, options, store, sessions: new PiholeSessionTable(options.maxSessions ?? 16), dns: dnsEffects(store, dnsOptions, () => instance.stopped),
     validator: version === 6 && options.validate !== false ? await loadPiholeSpecValidator() : undefined,
-    log: new PiholeRequestLog(), failures: [], fault: undefined, held: new Set(), reexec: undefined, stopped: false,
+    log: new PiholeRequestLog(), failures: [], fault: undefined, expiry: undefined, held: new Set(), reexec: undefined, stopped: false,
   }
   const tls = options.https ? await ensurePiholeCertificate(options.stateDir, options.ip) : undefined
   const listener = (req: IncomingMessage, res: ServerResponse) => void answer(req, res, instance)
@@ -107,7 +119,8 @@ export async function startPihole(options: StartPiholeOptions): Promise<PiholeDo
 
 /**
  * FTL before 6.3 after a CNAME change: its answer goes out, then it re-execs (same PID): every connection drops, new
- * ones are refused, and DNS restarts with the new records. Sessions survive (FTL keeps them on disk).
+ * ones are refused, and DNS restarts with the new records. Sessions survive (FTL keeps them on disk) unless
+ * `webserver.session.restore` is off.
  */
 function restartFtlSoon(instance: Instance, handle: PiholeDouble, restartMs: number): void {
   const previous = instance.reexec ?? Promise.resolve()
@@ -115,6 +128,7 @@ function restartFtlSoon(instance: Instance, handle: PiholeDouble, restartMs: num
     await sleep(20)
     if (instance.stopped || instance.fault !== undefined) return
     await handle.setFault({ kind: 'down' })
+    if (instance.options.sessionRestore === false) instance.sessions.forgetAll()
     await instance.dns.restartDns()
     await sleep(restartMs)
     // Unless the double was stopped, or a test switched on a fault of its own meanwhile.
@@ -201,6 +215,14 @@ function piholeHandle({ instance, server, port, dnsOptions, caPem }: HandleParts
       if (fault?.kind === 'down' && !wasDown) await close()
       if (fault?.kind !== 'down' && wasDown) await listen(server, port, options.ip)
     },
+    changePassword: (password) => {
+      instance.options = { ...instance.options, password }
+      instance.sessions.forgetAll()
+    },
+    expireSessions: (expiry) => {
+      if (!expiry) return instance.sessions.expireAll()
+      instance.expiry = (expiry.times ?? 1) > 0 ? { match: expiry.before, remaining: expiry.times ?? 1 } : undefined
+    },
     stop: async () => {
       if (stopped) return
       stopped = true
@@ -219,6 +241,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, instance: Insta
   for await (const chunk of req) chunks.push(chunk as Buffer)
   const url = new URL(req.url ?? '/', 'http://pi.hole')
   const method = req.method ?? 'GET'
+  expireSessionsIfArmed(instance, method, url.pathname)
   const fault = instance.fault
   let response: DoubleResponse
   if (fault && faultMatches(fault, method, url.pathname)) {
@@ -235,6 +258,13 @@ async function answer(req: IncomingMessage, res: ServerResponse, instance: Insta
   const path = decodeURIComponent(url.pathname)
   instance.log.record({ method, path, queryKeys: [...url.searchParams.keys()], ...(url.searchParams.has('action') ? { action: url.searchParams.get('action')! } : {}), status: response.status })
   send(res, response)
+}
+
+function expireSessionsIfArmed(instance: Instance, method: string, path: string): void {
+  const expiry = instance.expiry
+  if (!expiry || !requestMatches(expiry.match, method, path)) return
+  instance.sessions.expireAll()
+  if (--expiry.remaining <= 0) instance.expiry = undefined
 }
 
 function parseBody(text: string): unknown {

@@ -12,8 +12,10 @@ export type PiholeFault =
   | (({ kind: 'status'; status: number } | { kind: 'hang' } | { kind: 'body'; body: string; status?: number }) & { match?: FaultMatch })
   | { kind: 'down' }
 
-export const faultMatches = (fault: PiholeFault, method: string, path: string): boolean =>
-  fault.kind !== 'down' && (fault.match?.method === undefined || fault.match.method === method) && path.startsWith(fault.match?.pathPrefix ?? '')
+export const requestMatches = (match: FaultMatch | undefined, method: string, path: string): boolean =>
+  (match?.method === undefined || match.method === method) && path.startsWith(match?.pathPrefix ?? '')
+
+export const faultMatches = (fault: PiholeFault, method: string, path: string): boolean => fault.kind !== 'down' && requestMatches(fault.match, method, path)
 
 const FAULT_BODIES: Record<number, () => DoubleResponse> = {
   401: () => ftlError(401, 'unauthorized', 'Unauthorized'),

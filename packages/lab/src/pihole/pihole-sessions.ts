@@ -7,6 +7,7 @@ export const LOGIN_ATTEMPTS_PER_SECOND = 3
 /** `webserver.session.timeout`, FTL's default. */
 export const SESSION_VALIDITY_SECONDS = 1800
 
+/** `open`: live sessions, each holding a seat (an expired one no longer counts: the next login frees it). */
 export type SessionCounts = { readonly open: number; readonly opened: number; readonly closed: number }
 
 /** The API seats of one Pi-hole: `webserver.api.max_sessions`, expiry freed lazily at the next login, as FTL does. */
@@ -51,6 +52,19 @@ export class PiholeSessionTable {
     return { session }
   }
 
+  /**
+   * Every session ends now, as `webserver.session.timeout` ends an idle one: its SID gets 401 `unauthorized` and
+   * `GET /api/auth` says "session expired" until the next login frees the seat.
+   */
+  expireAll(): void {
+    for (const s of this.#sessions.values()) s.expiresAt = Math.min(s.expiresAt, this.now())
+  }
+
+  /** Every session is gone ("session unknown"), as after an FTL restart with `webserver.session.restore = false`. */
+  forgetAll(): void {
+    this.#sessions.clear()
+  }
+
   close(sid: string): boolean {
     const closed = this.#sessions.delete(sid)
     if (closed) this.#closed++
@@ -58,6 +72,7 @@ export class PiholeSessionTable {
   }
 
   get counts(): SessionCounts {
-    return { open: this.#sessions.size, opened: this.#opened, closed: this.#closed }
+    const open = [...this.#sessions.values()].filter((s) => s.expiresAt > this.now()).length
+    return { open, opened: this.#opened, closed: this.#closed }
   }
 }
