@@ -28,7 +28,7 @@ export type PiholeSession = {
 
 export type OpenSession = {
   readonly session: PiholeSession
-  /** Logs out; a session already gone (expired, or lost in a restart) counts as ended. */
+  /** Logs out the login in use (a newer one when FTL ended the first); a session already gone counts as ended. */
   end(): Promise<void>
 }
 

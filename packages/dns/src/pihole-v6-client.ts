@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { HttpResponse, Secret } from '@homelab/core'
+import type { HttpRequestOptions, HttpResponse, Secret } from '@homelab/core'
 import { cnameEntryText, hostEntryText, parseCnameEntry, parseHostEntry, type DnsRecord, type PiholeEntry } from './dns-record.js'
 import { PiholeError } from './errors/pihole-error.js'
 import type { PiholeClient, PiholeSession } from './pihole-client.js'
-import { jsonOrUndefined, piholeRequest, statusError, unexpectedV6Body, v6Json, type PiholeTarget } from './pihole-request.js'
+import { jsonOrUndefined, piholeRequest, statusError, unexpectedV6Body, v6Json, type FtlErrorBody, type PiholeTarget } from './pihole-request.js'
 
 export type PiholeV6Options = PiholeTarget & {
   password: Secret | undefined
@@ -14,22 +14,25 @@ export type PiholeV6Options = PiholeTarget & {
 
 type AuthReply = { session?: { valid?: boolean; sid?: string | null; message?: string | null }; error?: { key?: string } }
 
-/** Pi-hole v6's REST API (FTL ≥ 6.0). A session is a login: `open()` logs in, `end()` logs out. */
+/**
+ * Pi-hole v6's REST API (FTL ≥ 6.0). A session is a login: `open()` logs in, `end()` logs out the login in use then,
+ * which is a newer one when FTL ended the first meanwhile (see `authorised`).
+ */
 export function piholeV6Client(options: PiholeV6Options): PiholeClient {
   return {
     url: options.url,
     configKey: options.configKey,
     version: 'v6',
     async open() {
-      const sid = await login(options)
+      const login = v6Login(options, await logIn(options))
       const restarts = ftlRestarts(options)
-      return { session: sessionApi(options, sid, restarts), end: () => restarts.through(() => logout(options, sid)) }
+      return { session: sessionApi(options, login, restarts), end: () => restarts.through(() => logout(options, login.sid)) }
     },
     close: () => options.http.close(),
   }
 }
 
-async function login(options: PiholeV6Options): Promise<string | null> {
+async function logIn(options: PiholeV6Options): Promise<string | null> {
   // The password travels only here, in the body: never in a URL, header or message.
   const json = { password: options.password?.reveal() ?? '' }
   for (let attempt = 1; ; attempt++) {
@@ -100,8 +103,72 @@ function ftlRestarts(options: PiholeV6Options): FtlRestarts {
   }
 }
 
-function sessionApi(options: PiholeV6Options, sid: string | null, restarts: FtlRestarts): PiholeSession {
-  const headers: Record<string, string> = sid === null ? {} : { 'X-FTL-SID': sid }
+/** The SID this session sends, replaced when FTL ended the session it named. */
+type V6Login = {
+  readonly sid: string | null
+  /** Logs in again, unless a call running alongside already replaced `lost`; both then go on with the new SID. */
+  renew(lost: string): Promise<void>
+}
+
+function v6Login(options: PiholeV6Options, first: string | null): V6Login {
+  let sid = first
+  let renewing: Promise<void> | undefined
+  return {
+    get sid() {
+      return sid
+    },
+    renew(lost) {
+      if (sid !== lost) return renewing ?? Promise.resolve()
+      renewing ??= logIn(options).then((fresh) => void (sid = fresh)).finally(() => void (renewing = undefined))
+      return renewing
+    },
+  }
+}
+
+type AuthorisedRequest = Omit<HttpRequestOptions, 'headers'> & { expect: readonly number[] }
+
+/**
+ * One request in the session. FTL ends sessions on its own: `webserver.session.timeout` (30 min idle by default), a
+ * restart without `webserver.session.restore`, an admin logging sessions out, a password change. The SID then gets
+ * 401, so this logs in again once and sends the request once more. That is safe for a write too, when the 401 is FTL's
+ * `unauthorized` error: FTL checks the session before it runs the handler (`api_request[]` in `src/api/api.c`), so a
+ * refused request changed nothing. Without a SID (no password on the Pi-hole) there was no session to renew.
+ */
+async function authorised(options: PiholeV6Options, login: V6Login, method: string, path: string, request: AuthorisedRequest): Promise<HttpResponse> {
+  const send = () => piholeRequest(options, method, path, { ...request, headers: login.sid === null ? {} : { 'X-FTL-SID': login.sid } })
+  const used = login.sid
+  const response = await send()
+  if (response.status !== 401 || used === null || (method !== 'GET' && !refusedUnauthenticated(response))) return response
+  try {
+    await login.renew(used)
+  } catch (error) {
+    throw reloginFailed(options, `${method} ${path}`, error)
+  }
+  const again = await send()
+  if (again.status === 401) throw refusedAgain(options, method, path, again)
+  return again
+}
+
+/** FTL's own `401 {"error":{"key":"unauthorized"}}`, not some proxy's 401 that says nothing about what was done. */
+const refusedUnauthenticated = (response: HttpResponse) => jsonOrUndefined<FtlErrorBody>(response)?.error?.key === 'unauthorized'
+
+function reloginFailed(options: PiholeV6Options, request: string, error: unknown): unknown {
+  if (!(error instanceof PiholeError)) return error
+  const what = error.message.replace(`Pi-hole ${options.url}: `, '')
+  const changed = error.status === 401 ? ' (was the password changed on the Pi-hole?)' : ''
+  return new PiholeError(`Pi-hole ${options.url}: ${request} → 401: the session had ended, and logging in again failed${changed}: ${what}`, {
+    url: options.url, method: 'POST', path: '/api/auth', ...(error.status === undefined ? {} : { status: error.status }), ...(error.key ? { key: error.key } : {}), cause: error,
+  })
+}
+
+function refusedAgain(options: PiholeV6Options, method: string, path: string, response: HttpResponse): PiholeError {
+  const key = options.configKey
+  return statusError(options, method, path, response,
+    `refused again right after logging in anew: something ends this tool's sessions at once. Check the Pi-hole's webserver.session.timeout and webserver.api settings, ` +
+    `whether its password (or an app password) is being changed or something logs every session out, and that ${key}.url reaches one Pi-hole, not several behind one address`)
+}
+
+function sessionApi(options: PiholeV6Options, login: V6Login, restarts: FtlRestarts): PiholeSession {
   let cnamesChanged = false
   const itemPath = (type: DnsRecord['type'], text: string) => `/api/config/${ELEMENT[type]}/${encodeURIComponent(text)}`
   const changedCname = () => {
@@ -109,32 +176,33 @@ function sessionApi(options: PiholeV6Options, sid: string | null, restarts: FtlR
     restarts.expect()
   }
   return {
-    list: () => restarts.through(async () => [...(await readArray(options, headers, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, headers, 'cnameRecords')).flatMap(parseCnameEntry)]),
+    list: () => restarts.through(async () => [...(await readArray(options, login, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, login, 'cnameRecords')).flatMap(parseCnameEntry)]),
     async add(record) {
       const text = record.type === 'A' ? hostEntryText(record) : cnameEntryText(record)
       // A PUT FTL applied but whose answer was lost is "already present" the second time: done either way.
-      const response = await restarts.through(() => writeItem(options, 'PUT', itemPath(record.type, text), headers))
+      const response = await restarts.through(() => writeItem(options, login, 'PUT', itemPath(record.type, text)))
       if (response.status === 201 && record.type === 'CNAME') changedCname()
       return response.status === 201 ? 'added' : 'present'
     },
     async remove(entry) {
       // DELETE matches the exact stored string, spacing included.
-      const response = await restarts.through(() => writeItem(options, 'DELETE', itemPath(entry.record.type, entry.stored), headers))
+      const response = await restarts.through(() => writeItem(options, login, 'DELETE', itemPath(entry.record.type, entry.stored)))
       if (response.status === 204 && entry.record.type === 'CNAME') changedCname()
       return response.status === 204 ? 'removed' : 'absent'
     },
     async applyPending(earlier = false) {
       if (!cnamesChanged && !earlier) return
-      const response = await restarts.through(() => piholeRequest(options, 'POST', '/api/action/restartdns', { headers, expect: [200, 401, 403], retry: true }))
-      if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, 'webserver.api.allow_destructive may be off: restart DNS on the Pi-hole by hand to serve the new CNAMEs')
+      const response = await restarts.through(() => authorised(options, login, 'POST', '/api/action/restartdns', { expect: [200, 401, 403], retry: true }))
+      const hint = response.status === 401 ? writeHint(options, 401) : 'webserver.api.allow_destructive may be off: restart DNS on the Pi-hole by hand to serve the new CNAMEs'
+      if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, hint)
       cnamesChanged = false
     },
   }
 }
 
-async function readArray(options: PiholeV6Options, headers: Record<string, string>, item: 'hosts' | 'cnameRecords'): Promise<string[]> {
+async function readArray(options: PiholeV6Options, login: V6Login, item: 'hosts' | 'cnameRecords'): Promise<string[]> {
   const path = `/api/config/dns/${item}`
-  const response = await piholeRequest(options, 'GET', path, { headers, expect: [200, 401, 403] })
+  const response = await authorised(options, login, 'GET', path, { expect: [200, 401, 403] })
   if (response.status !== 200) throw statusError(options, 'GET', path, response, `the session was refused; check ${options.configKey}.password`)
   const list = v6Json<{ config?: { dns?: Record<string, unknown> } } | null>(options, 'GET', path, response)?.config?.dns?.[item]
   if (!Array.isArray(list)) throw unexpectedV6Body(options, { method: 'GET', path, response, found: `JSON without a config.dns.${item} list` })
@@ -142,8 +210,8 @@ async function readArray(options: PiholeV6Options, headers: Record<string, strin
 }
 
 /** PUT/DELETE one array item with `restart=false`: "already present" (400) and "not found" (404) are answers, not errors. */
-async function writeItem(options: PiholeV6Options, method: 'PUT' | 'DELETE', path: string, headers: Record<string, string>): Promise<HttpResponse> {
-  const response = await piholeRequest(options, method, path, { headers, query: { restart: 'false' }, expect: [201, 204, 400, 401, 403, 404] })
+async function writeItem(options: PiholeV6Options, login: V6Login, method: 'PUT' | 'DELETE', path: string): Promise<HttpResponse> {
+  const response = await authorised(options, login, method, path, { query: { restart: 'false' }, expect: [201, 204, 400, 401, 403, 404] })
   const alreadyPresent = method === 'PUT' && response.status === 400 && /already present/i.test(response.text())
   if (response.status === 201 || response.status === 204 || alreadyPresent || (method === 'DELETE' && response.status === 404)) return response
   throw statusError(options, method, path, response, writeHint(options, response.status))
