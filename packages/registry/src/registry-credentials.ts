@@ -2,7 +2,7 @@ import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObje
 import { htpasswdLineMatches, renderHtpasswd } from './htpasswd.js'
 import { finishObject } from './object-edits.js'
 import { verifiedLines, VERIFIED_LINES_ANNOTATION, vouchedMatcher } from './verified-htpasswd-lines.js'
-import { appLabels, REGISTRY_NAMES } from './registry-names.js'
+import { appLabels, REGISTRY_NAMES, SECRET_ROLE_LABEL, SECRET_ROLES, type SecretRole } from './registry-names.js'
 
 export type RegistryCredentials = {
   /** Every configured user's password, in config order. */
@@ -29,7 +29,7 @@ export type CredentialOptions = {
 export async function resolveRegistryCredentials(kube: KubeClient, registry: HomelabConfig['registry'], options: CredentialOptions = {}): Promise<RegistryCredentials> {
   const { namespace } = registry
   const overrides = options.passwordOverrides ?? {}
-  const labels = appLabels('registry')
+  const labels = (role: SecretRole) => ({ ...appLabels('registry'), [SECRET_ROLE_LABEL]: role })
   const specs = Object.fromEntries(
     registry.users.map((u) => {
       const given = overrides[u.name] ?? u.password
@@ -37,8 +37,8 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
     }),
   )
   const [credentials, http, currentHtpasswd] = await Promise.all([
-    resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace }, specs, labels),
-    resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: REGISTRY_NAMES.httpSecret, namespace }, { [REGISTRY_NAMES.httpSecretKey]: { bytes: 32 } }, labels),
+    resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace }, specs, labels(SECRET_ROLES.credentials)),
+    resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: REGISTRY_NAMES.httpSecret, namespace }, { [REGISTRY_NAMES.httpSecretKey]: { bytes: 32 } }, labels(SECRET_ROLES.httpSecret)),
     storedSecretValue(kube, { name: registry.auth.secretName, namespace }, REGISTRY_NAMES.htpasswdKey),
   ])
   const passwords = registry.users.map((u) => ({ name: u.name, password: credentials.values[u.name]! }))
@@ -58,7 +58,7 @@ function htpasswdSecretObject(registry: HomelabConfig['registry'], htpasswd: str
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: registry.auth.secretName, namespace: registry.namespace },
+    metadata: { name: registry.auth.secretName, namespace: registry.namespace, labels: { [SECRET_ROLE_LABEL]: SECRET_ROLES.htpasswd } },
     type: 'Opaque',
     data: { [REGISTRY_NAMES.htpasswdKey]: Buffer.from(htpasswd, 'utf8').toString('base64') },
   }

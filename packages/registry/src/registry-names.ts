@@ -30,6 +30,14 @@ export const CONFIG_CHECKSUM_ANNOTATION = 'homelab-devtools/config-checksum'
 
 export const PART_OF = { 'app.kubernetes.io/part-of': 'homelab-devtools' } as const
 
+/**
+ * What each of the registry's Secrets is for, in `app.kubernetes.io/component`. Two of them take their name from
+ * config, so after a rename only this label says that an older Secret of ours held the same thing.
+ */
+export const SECRET_ROLE_LABEL = 'app.kubernetes.io/component'
+export const SECRET_ROLES = { credentials: 'credentials', htpasswd: 'htpasswd', httpSecret: 'http-secret' } as const
+export type SecretRole = (typeof SECRET_ROLES)[keyof typeof SECRET_ROLES]
+
 /** The app.kubernetes.io/name each group of objects carries. */
 export type AppName = 'registry' | 'registry-ui' | 'homelab-ca'
 

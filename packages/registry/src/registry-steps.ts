@@ -1,9 +1,11 @@
 import { checkStep, describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { GcError } from './errors/gc-error.js'
 import { GC_COMPONENT } from './gc/gc-job.js'
+import { oldAuthSecretsStep } from './old-auth-secrets-step.js'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
 import type { RegistryCredentials } from './registry-credentials.js'
+import { SECRET_ROLES } from './registry-names.js'
 import type { RegistryObjects } from './render-registry-objects.js'
 
 export type RegistryStepOptions = { force: boolean; timeouts: HomelabConfig['timeouts']; caNamespace: string }
@@ -51,6 +53,16 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
       : []),
     apply(objects.localRegistryHosting),
     ...objects.retired.map(({ ref, because }) => removeStep(kube, ref, { because })),
+    oldAuthSecretsStep(kube, {
+      namespace: ns.metadata.name,
+      configured: [
+        { role: SECRET_ROLES.credentials, name: credentials.credentialsSecret.metadata.name, key: 'registry.auth.credentialsSecretName' },
+        { role: SECRET_ROLES.htpasswd, name: credentials.htpasswdSecret.metadata.name, key: 'registry.auth.secretName' },
+      ],
+      deployment: refOf(objects.deployment),
+      rolloutTimeout: options.timeouts.rollout,
+      needs: [credentials.credentialsSecret, credentials.htpasswdSecret, objects.deployment].map(stepName),
+    }),
   ]
   return [...steps, ...readinessSteps(kube, objects, options)]
 }

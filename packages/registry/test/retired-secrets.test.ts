@@ -1,0 +1,148 @@
+import { tmpdir } from 'node:os'
+import { createKubeClient, loadConfig, MANAGED_BY, type KubeClient, type KubeObject } from '@homelab/core'
+import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
+import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
+import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
+
+// ---- pure: which Secrets count as old ones of ours -------------------------------------------------------------
+
+const Plan = suite('which old registry Secrets bootstrap removes')
+
+const OURS = 'homelab-devtools'
+const configured: ConfiguredAuthSecret[] = [
+  { role: 'credentials', name: 'creds-v2', key: 'registry.auth.credentialsSecretName' },
+  { role: 'htpasswd', name: 'auth-v2', key: 'registry.auth.secretName' },
+]
+const secret = (name: string, options: { role?: string; manager?: string; managedBy?: boolean } = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: {
+    name,
+    namespace: 'registry',
+    labels: { 'app.kubernetes.io/name': 'registry', ...(options.managedBy === false ? {} : MANAGED_BY), ...(options.role ? { [SECRET_ROLE_LABEL]: options.role } : {}) },
+    managedFields: [{ manager: options.manager ?? OURS, operation: 'Apply' }],
+  },
+})
+
+const planCases: [string, KubeObject, string[]][] = [
+  ['an old htpasswd Secret of ours goes', secret('registry-auth', { role: 'htpasswd' }), ['Secret registry/registry-auth: registry.auth.secretName is now auth-v2']],
+  ['an old credentials Secret of ours goes', secret('registry-credentials', { role: 'credentials' }), ['Secret registry/registry-credentials: registry.auth.credentialsSecretName is now creds-v2']],
+  ['the configured htpasswd Secret stays', secret('auth-v2', { role: 'htpasswd' }), []],
+  ['a name config now gives another role stays (its label changes on apply)', secret('creds-v2', { role: 'htpasswd' }), []],
+  ['one with our labels written by another field manager stays', secret('registry-auth-copy', { role: 'htpasswd', manager: 'kubectl-client-side-apply' }), []],
+  ['one without the managed-by label stays', secret('registry-auth', { role: 'htpasswd', managedBy: false }), []],
+  ['one made before Secrets carried a role stays', secret('registry-auth'), []],
+  ['the http secret (not renamable) stays', secret('registry-http-secret', { role: 'http-secret' }), []],
+]
+for (const [name, input, out] of planCases) {
+  Plan(name, () => assert.equal(planOldAuthSecrets([input], configured, OURS).map((o) => `Secret ${o.ref.namespace}/${o.ref.name}: ${o.because}`), out))
+}
+
+const deployment = (secretName: string, status: Record<string, number>): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'registry', namespace: 'registry', generation: 2 },
+  spec: { replicas: 1, template: { spec: { volumes: [{ name: 'auth', secret: { secretName } }] } } },
+  status,
+})
+const rolled = { observedGeneration: 2, updatedReplicas: 1, availableReplicas: 1 }
+const rolloutCases: [string, KubeObject | undefined, boolean][] = [
+  ['still mounting the old Secret: wait', deployment('registry-auth', rolled), false],
+  ['on the new Secret, rollout not observed yet: wait', deployment('auth-v2', { ...rolled, observedGeneration: 1 }), false],
+  ['on the new Secret and available: done', deployment('auth-v2', rolled), true],
+  ['no Deployment: wait', undefined, false],
+]
+for (const [name, input, done] of rolloutCases) Plan(`rollout: ${name}`, () => assert.is(rolledOffSecrets(input, ['registry-auth']).done, done))
+
+Plan.run()
+
+// ---- against the lab's API server ------------------------------------------------------------------------------
+
+type Ctx = { kube: KubeClient; kubeconfigPath: string; stamp: string; capture: OutputCapture; double: StatusDouble; ns: string }
+const Lab = suite<Ctx>('old registry Secrets removed against the lab API server', {} as Ctx)
+
+const CA_NAMESPACE = 'cert-manager'
+const env = { HOMELAB_REGISTRY__USERS__1__PASSWORD: 'ci-password-from-env-1' }
+const overrides = (ctx: Ctx, registryOverrides: Record<string, unknown> = {}, rollout = '30s') => ({
+  registry: { namespace: ctx.ns, users: [{ name: 'admin' }, { name: 'ci' }], ...registryOverrides },
+  tls: { ca: { selfSignedIssuer: `t${ctx.stamp}-selfsigned`, certificate: `t${ctx.stamp}-root-ca`, secretName: `t${ctx.stamp}-root-ca`, issuer: `t${ctx.stamp}-ca` } },
+  timeouts: { certificate: '30s', rollout },
+})
+const run = (ctx: Ctx, configPath: string, plan = false) => runComponent(registry, { configPath, capture: ctx.capture, plan, env })
+const secretRef = (ctx: Ctx, name: string) => ({ apiVersion: 'v1', kind: 'Secret', namespace: ctx.ns, name })
+const present = async (ctx: Ctx, ...names: string[]) => Promise.all(names.map(async (n) => (await ctx.kube.get(secretRef(ctx, n))) !== undefined))
+const mountedAuthSecret = async (ctx: Ctx) => {
+  const d = await ctx.kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.ns, name: 'registry' })
+  return ((d?.['spec'] as any).template.spec.volumes as { name: string; secret?: { secretName: string } }[]).find((v) => v.name === 'auth')?.secret?.secretName
+}
+const summaries = (result: Awaited<ReturnType<typeof run>>, step: string) => result.results.find((r) => r.step === step)?.changes.map((c) => c.summary) ?? []
+
+/** Every object a run may touch here, Secrets under each name included, for "the plan moved nothing". */
+function watched(ctx: Ctx, configPath: string, secretNames: string[]): KubeObject[] {
+  const objects = renderRegistryObjects(loadConfig({ configPath, cwd: tmpdir(), env }))
+  const secrets = secretNames.map((name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ctx.ns } }))
+  return [objects.deployment, objects.certificate, ...secrets]
+}
+
+Lab.before(reportHookErrors(async (ctx) => {
+  const lab = await useLab(labOptionsFromEnv(process.env))
+  ctx.kubeconfigPath = lab.kubeconfigPath
+  ctx.kube = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: OURS })
+  ctx.stamp = `${Date.now()}`
+  ctx.ns = `old-${ctx.stamp}`
+  ctx.capture = new OutputCapture()
+  const installer = createKubeClient({ kubeconfigPath: lab.kubeconfigPath, fieldManager: 'test-cert-manager-install' })
+  await installer.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CA_NAMESPACE } }, { dryRun: false, force: false })
+  ctx.double = startStatusDouble(labKubeConfig(lab), [ctx.ns, CA_NAMESPACE])
+  const first = await run(ctx, writeTestConfig(ctx.kubeconfigPath, overrides(ctx)))
+  assert.is(first.failed, 0, failures(first))
+}))
+
+Lab.after(async (ctx) => {
+  await ctx.double?.stop()
+  await ctx.kube?.delete({ apiVersion: 'v1', kind: 'Namespace', name: ctx.ns })
+  for (const name of [`t${ctx.stamp}-selfsigned`, `t${ctx.stamp}-ca`]) await ctx.kube?.delete({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', name })
+  await ctx.kube?.delete({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', name: `t${ctx.stamp}-root-ca`, namespace: CA_NAMESPACE })
+})
+
+Lab('renaming registry.auth.secretName: the old Secret goes once the Deployment runs on the new one; a look-alike of someone else\'s stays', async (ctx) => {
+  // Our labels, role included, but written by another field manager: not ours.
+  const other = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'someone-else' })
+  const lookAlike = { ...secretRef(ctx, 'registry-auth-backup'), metadata: { name: 'registry-auth-backup', namespace: ctx.ns, labels: { 'app.kubernetes.io/name': 'registry', 'app.kubernetes.io/part-of': 'homelab-devtools', ...MANAGED_BY, [SECRET_ROLE_LABEL]: 'htpasswd' } }, data: { htpasswd: 'eDp5' } }
+  await other.apply(lookAlike as KubeObject, { dryRun: false, force: true })
+  const renamed = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' } }))
+  const step = `remove registry auth Secrets no longer configured in ${ctx.ns}`
+
+  const before = await resourceVersions(ctx.kube, watched(ctx, renamed, ['registry-auth', 'registry-auth-backup']))
+  const plan = await run(ctx, renamed, true)
+  assert.is(plan.failed, 0, failures(plan))
+  assert.equal(summaries(plan, step), [`delete Secret ${ctx.ns}/registry-auth (registry.auth.secretName is now registry-auth-v2)`])
+  assert.equal(await resourceVersions(ctx.kube, watched(ctx, renamed, ['registry-auth', 'registry-auth-backup'])), before, 'the plan changed nothing')
+  assert.equal(await present(ctx, 'registry-auth-v2'), [false])
+
+  // An image the lab cannot run: the Deployment points at the new Secret but never rolls onto it.
+  const stuck = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, image: 'mirror.invalid/registry:2.8.3' }, '3s'))
+  const notRolled = await run(ctx, stuck)
+  const waited = notRolled.results.find((r) => r.step === step)
+  assert.is(waited?.status, 'failed', failures(notRolled))
+  assert.match(waited!.error!, `the old Secrets (registry-auth) stay until it does`)
+  assert.is(await mountedAuthSecret(ctx), 'registry-auth-v2')
+  assert.equal(await present(ctx, 'registry-auth', 'registry-auth-v2'), [true, true])
+
+  const applied = await run(ctx, renamed)
+  assert.is(applied.failed, 0, failures(applied))
+  assert.equal(summaries(applied, step), [`delete Secret ${ctx.ns}/registry-auth (registry.auth.secretName is now registry-auth-v2)`])
+  const finished = applied.results.map((r) => r.step)
+  assert.ok(finished.indexOf(step) > finished.indexOf(`apply Deployment ${ctx.ns}/registry`), 'removed after the Deployment was applied')
+  assert.is(await mountedAuthSecret(ctx), 'registry-auth-v2')
+  assert.equal(await present(ctx, 'registry-auth', 'registry-auth-v2', 'registry-auth-backup'), [false, true, true])
+
+  const again = await run(ctx, renamed)
+  assert.equal([again.failed, again.changed], [0, 0], failures(again) + stepsWith(again, 'changed').join(', '))
+  assert.equal(await present(ctx, 'registry-auth-backup'), [true])
+})
+
+Lab.run()
