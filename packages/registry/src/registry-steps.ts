@@ -1,6 +1,7 @@
 import { checkStep, describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { GcError } from './errors/gc-error.js'
 import { GC_COMPONENT } from './gc/gc-job.js'
+import { issuedSecretStep } from './issued-secret-step.js'
 import { oldAuthSecretsStep } from './old-auth-secrets-step.js'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
@@ -52,7 +53,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
       ? [apply(objects.serviceMonitor, [ns, objects.service], { skipWhenKindMissing: 'the ServiceMonitor CRD is not installed (no Prometheus operator); metrics are still served on :5001' })]
       : []),
     apply(objects.localRegistryHosting),
-    ...objects.retired.map(({ ref, because }) => removeStep(kube, ref, { because })),
+    ...retiredSteps(kube, objects),
     oldAuthSecretsStep(kube, {
       namespace: ns.metadata.name,
       configured: [
@@ -65,6 +66,14 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
     }),
   ]
   return [...steps, ...readinessSteps(kube, objects, options)]
+}
+
+/** What the config switched off, and after each retired Certificate the Secret cert-manager issued for it. */
+function retiredSteps(kube: KubeClient, objects: RegistryObjects): Step[] {
+  const removals = objects.retired.map(({ ref, because }) => ({ ref: describeRef(ref), step: removeStep(kube, ref, { because }) }))
+  const removalOf = (ref: string) => removals.filter((r) => r.ref === ref).map((r) => r.step.name)
+  const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, i, { needs: removalOf(describeRef(i.certificate)) }))
+  return [...removals.map((r) => r.step), ...issued]
 }
 
 /**

@@ -1,4 +1,5 @@
 import { refOf, type HomelabConfig, type KubeObject, type ObjectRef } from '@homelab/core'
+import type { IssuedSecret } from './issued-secret-step.js'
 import { REGISTRY_NAMES } from './registry-names.js'
 import { distributionConfig, renderDistributionConfig, type RenderedDistributionConfig } from './render-distribution-config.js'
 import { renderHostCertificate, renderCaChain, type CaChain } from './render-tls.js'
@@ -28,6 +29,8 @@ export type RegistryObjects = {
   localRegistryHosting: KubeObject
   /** What an earlier config had bootstrap make and this one switched off: removed when ours. */
   retired: { ref: ObjectRef; because: string }[]
+  /** The Secrets cert-manager issued for the retired Certificates: it keeps them when a Certificate goes. */
+  retiredIssuedSecrets: IssuedSecret[]
 }
 
 /** Pure: config in, validated objects out; the same config always renders the same objects. */
@@ -43,8 +46,8 @@ export function renderRegistryObjects(config: HomelabConfig): RegistryObjects {
   })
   const wantsServiceMonitor = registry.metrics.enabled && registry.metrics.serviceMonitor
   const retired = [
-    ...(registry.ui.enabled ? [] : Object.values(uiObjects()).map((o) => ({ ref: refOf(o), because: 'registry.ui.enabled is false' }))),
-    ...(wantsServiceMonitor ? [] : [{ ref: refOf(renderServiceMonitor(registry)), because: registry.metrics.enabled ? 'registry.metrics.serviceMonitor is false' : 'registry.metrics.enabled is false' }]),
+    ...(registry.ui.enabled ? [] : Object.values(uiObjects()).map((object) => ({ object, because: 'registry.ui.enabled is false' }))),
+    ...(wantsServiceMonitor ? [] : [{ object: renderServiceMonitor(registry), because: registry.metrics.enabled ? 'registry.metrics.serviceMonitor is false' : 'registry.metrics.enabled is false' }]),
   ]
   return {
     config: rendered,
@@ -59,8 +62,16 @@ export function renderRegistryObjects(config: HomelabConfig): RegistryObjects {
     caChain: tls.mode === 'ca' ? renderCaChain(tls) : undefined,
     serviceMonitor: wantsServiceMonitor ? renderServiceMonitor(registry) : undefined,
     localRegistryHosting: renderLocalRegistryHosting(registry),
-    retired,
+    retired: retired.map(({ object, because }) => ({ ref: refOf(object), because })),
+    retiredIssuedSecrets: retired.flatMap(({ object, because }) => issuedSecretOf(object, because)),
   }
+}
+
+function issuedSecretOf(object: KubeObject, because: string): IssuedSecret[] {
+  const { namespace } = object.metadata
+  const secretName = (object['spec'] as { secretName?: string } | undefined)?.secretName
+  if (object.kind !== 'Certificate' || !namespace || !secretName) return []
+  return [{ certificate: { ...refOf(object), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, because }]
 }
 
 /** Every rendered object, in apply order (for tests, and for tools that list what the registry owns). */

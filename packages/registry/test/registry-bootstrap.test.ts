@@ -116,7 +116,8 @@ Bootstrap('registry.ui.enabled: false removes the UI bootstrap made; the next ru
   const present = async () => (await Promise.all(ui.map(([apiVersion, kind, name]) => ctx.kube.get({ apiVersion, kind, name, namespace: ctx.ns })))).map(Boolean)
   assert.equal(await present(), [true, true, true, true])
   const plan = await runComponent(registry, { configPath: off, capture: ctx.capture, plan: true, env: envFor(CI_PASSWORD) })
-  assert.equal(stepsWith(plan, 'changed').sort(), ui.map(([, kind, name]) => `remove ${kind} ${ctx.ns}/${name}`).sort())
+  // With them the TLS Secret cert-manager (here the lab's) issued for the UI Certificate.
+  assert.equal(stepsWith(plan, 'changed').sort(), [...ui.map(([, kind, name]) => `remove ${kind} ${ctx.ns}/${name}`), `remove Secret ${ctx.ns}/registry-ui-tls`].sort())
   const removed = await runComponent(registry, { configPath: off, capture: ctx.capture, env: envFor(CI_PASSWORD) })
   assert.is(removed.failed, 0, failures(removed))
   assert.equal(await present(), [false, false, false, false])

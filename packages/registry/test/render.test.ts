@@ -27,6 +27,13 @@ Render('what config switched off is listed to retire: the UI\'s four objects, th
   ])
 })
 
+Render('a retired Certificate lists the Secret cert-manager issued for it (the UI\'s); nothing while the UI is on', () => {
+  const describe = (config: ReturnType<typeof testConfig>) =>
+    renderRegistryObjects(config).retiredIssuedSecrets.map(({ certificate, secret, because }) => `${secret.kind} ${secret.namespace}/${secret.name} for ${certificate.kind} ${certificate.name}: ${because}`)
+  assert.equal(describe(testConfig({ registry: { metrics: { enabled: false } } })), [])
+  assert.equal(describe(testConfig({ registry: { ui: { enabled: false } } })), ['Secret registry/registry-ui-tls for Certificate registry-ui-tls: registry.ui.enabled is false'])
+})
+
 Render('requests and limits come from registry.resources', () => {
   const config = testConfig({ registry: { resources: { requests: { memory: '300Mi', cpu: '0.2' }, limits: { memory: '1Gi', cpu: 1 } } } })
   assert.equal(container(renderRegistryObjects(config).deployment).resources, { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '200m', memory: '300Mi' } })

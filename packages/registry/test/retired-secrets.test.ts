@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os'
-import { createKubeClient, loadConfig, MANAGED_BY, type KubeClient, type KubeObject } from '@homelab/core'
+import { createKubeClient, loadConfig, MANAGED_BY, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
+import { CERTIFICATE_NAME_ANNOTATION, issuedFor, planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
 import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
 import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
 
@@ -56,6 +56,16 @@ const rolloutCases: [string, KubeObject | undefined, boolean][] = [
   ['no Deployment: wait', undefined, false],
 ]
 for (const [name, input, done] of rolloutCases) Plan(`rollout: ${name}`, () => assert.is(rolledOffSecrets(input, ['registry-auth']).done, done))
+
+const annotated = (namespace: string, certificate: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-ui-tls', namespace, annotations: { [CERTIFICATE_NAME_ANNOTATION]: certificate } } })
+const ourCertificate: ObjectRef = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: 'registry', name: 'registry-ui-tls' }
+const issuedCases: [string, KubeObject, boolean][] = [
+  ['annotated for our Certificate, in its namespace', annotated('registry', 'registry-ui-tls'), true],
+  ['annotated for another Certificate', annotated('registry', 'someone-elses-tls'), false],
+  ['annotated with our name, in another namespace', annotated('elsewhere', 'registry-ui-tls'), false],
+  ['not annotated at all', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-ui-tls', namespace: 'registry' } }, false],
+]
+for (const [name, input, out] of issuedCases) Plan(`issued for our Certificate: ${name}`, () => assert.is(issuedFor(input, ourCertificate), out))
 
 Plan.run()
 
@@ -144,5 +154,64 @@ Lab('renaming registry.auth.secretName: the old Secret goes once the Deployment 
   assert.equal([again.failed, again.changed], [0, 0], failures(again) + stepsWith(again, 'changed').join(', '))
   assert.equal(await present(ctx, 'registry-auth-backup'), [true])
 })
+
+Lab('registry.ui.enabled: false removes the TLS Secret cert-manager issued for our UI Certificate, after the Certificate', async (ctx) => {
+  const certificate = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: ctx.ns, name: 'registry-ui-tls' }
+  const issued = await ctx.kube.get(secretRef(ctx, 'registry-ui-tls'))
+  // The lab's cert-manager double issues it as cert-manager does; seed one if it has not yet.
+  if (!issued) await createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'cert-manager-certificates-issuing' }).apply(issuedSecret(ctx, 'registry-ui-tls'), { dryRun: false, force: true })
+  assert.is((await ctx.kube.get(secretRef(ctx, 'registry-ui-tls')))?.metadata.annotations?.[CERTIFICATE_NAME_ANNOTATION], 'registry-ui-tls')
+  const off = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } }))
+  const step = `remove Secret ${ctx.ns}/registry-ui-tls`
+
+  const before = await resourceVersions(ctx.kube, watched(ctx, off, ['registry-ui-tls']))
+  const plan = await run(ctx, off, true)
+  assert.is(plan.failed, 0, failures(plan))
+  assert.equal(summaries(plan, step), [`delete Secret ${ctx.ns}/registry-ui-tls (cert-manager issued it for Certificate ${ctx.ns}/registry-ui-tls; registry.ui.enabled is false)`])
+  assert.equal(await resourceVersions(ctx.kube, watched(ctx, off, ['registry-ui-tls'])), before, 'the plan changed nothing')
+  assert.ok(await ctx.kube.get(certificate))
+
+  const applied = await run(ctx, off)
+  assert.is(applied.failed, 0, failures(applied))
+  assert.equal(stepsWith(applied, 'changed').filter((s) => s.includes('registry-ui-tls')), [`remove Certificate ${ctx.ns}/registry-ui-tls`, step])
+  const finished = applied.results.map((r) => r.step)
+  assert.ok(finished.indexOf(step) > finished.indexOf(`remove Certificate ${ctx.ns}/registry-ui-tls`), 'the Secret goes after the Certificate')
+  assert.is(await ctx.kube.get(certificate), undefined)
+  assert.equal(await present(ctx, 'registry-ui-tls'), [false])
+
+  const again = await run(ctx, off)
+  assert.equal([again.failed, again.changed], [0, 0], failures(again) + stepsWith(again, 'changed').join(', '))
+})
+
+Lab('a Secret under the UI certificate\'s name issued for another Certificate, or for someone else\'s same-named one, stays', async (ctx) => {
+  const off = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } }))
+  const issuer = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'cert-manager-certificates-issuing' })
+  await issuer.apply(issuedSecret(ctx, 'someone-elses-tls'), { dryRun: false, force: true })
+  const forOther = await run(ctx, off)
+  assert.equal([forOther.failed, forOther.changed], [0, 0], failures(forOther) + stepsWith(forOther, 'changed').join(', '))
+  assert.equal(await present(ctx, 'registry-ui-tls'), [true])
+  assert.match(ctx.capture.all(), `Secret ${ctx.ns}/registry-ui-tls is there but cert-manager did not issue it for Certificate ${ctx.ns}/registry-ui-tls`)
+
+  // Someone else's Certificate under our UI certificate's name, and the Secret issued for it.
+  const other = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'someone-else' })
+  const theirs = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'registry-ui-tls', namespace: ctx.ns }, spec: { secretName: 'registry-ui-tls', dnsNames: ['theirs.example'], issuerRef: { name: 'no-such-issuer', kind: 'ClusterIssuer' } } }
+  await other.apply(theirs as KubeObject, { dryRun: false, force: true })
+  await issuer.apply(issuedSecret(ctx, 'registry-ui-tls'), { dryRun: false, force: true })
+  const forTheirs = await run(ctx, off)
+  assert.equal([forTheirs.failed, forTheirs.changed], [0, 0], failures(forTheirs) + stepsWith(forTheirs, 'changed').join(', '))
+  assert.equal(await present(ctx, 'registry-ui-tls'), [true])
+  assert.ok(await ctx.kube.get({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: ctx.ns, name: 'registry-ui-tls' }))
+})
+
+/** What cert-manager writes for a Certificate: a kubernetes.io/tls Secret annotated with the Certificate's name. */
+function issuedSecret(ctx: Ctx, certificateName: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: 'registry-ui-tls', namespace: ctx.ns, annotations: { [CERTIFICATE_NAME_ANNOTATION]: certificateName, 'cert-manager.io/issuer-name': 'x', 'cert-manager.io/issuer-kind': 'ClusterIssuer' } },
+    data: { 'tls.crt': '', 'tls.key': '' },
+  } as KubeObject
+}
 
 Lab.run()

@@ -1,0 +1,55 @@
+import { describeRef, isOurs, KubeError, NO_KIND, type KubeClient, type KubeObject, type ObjectRef, type Step } from '@homelab/core'
+
+/** cert-manager writes this on every Secret it issues, naming the Certificate (in the Secret's own namespace). */
+export const CERTIFICATE_NAME_ANNOTATION = 'cert-manager.io/certificate-name'
+
+/** The Secret cert-manager issued for a Certificate the config no longer wants. */
+export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; because: string }
+
+/** Pure: cert-manager's annotation names this Certificate, and the Secret is in the Certificate's namespace. */
+export function issuedFor(secret: KubeObject, certificate: ObjectRef): boolean {
+  return secret.metadata.namespace === certificate.namespace && secret.metadata.annotations?.[CERTIFICATE_NAME_ANNOTATION] === certificate.name
+}
+
+/**
+ * cert-manager keeps a Certificate's Secret when the Certificate is deleted. removeStep's test for "ours" (our
+ * label and field manager) cannot fit it: cert-manager wrote it. So it is judged by its link to our Certificate: the
+ * annotation names it, in the same namespace, and that Certificate is gone or is ours (about to be removed, under
+ * --plan). A Secret of that name issued for another Certificate, or for a same-named one someone else keeps, stays.
+ * Runs after the Certificate's removal: while the Certificate exists, cert-manager would issue the Secret again.
+ */
+export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options: { needs: readonly string[] }): Step<KubeObject | undefined, 'delete', null> {
+  const secretName = describeRef(issued.secret)
+  const certificateName = describeRef(issued.certificate)
+  return {
+    name: `remove ${secretName}`,
+    needs: options.needs,
+    check: async (ctx) => {
+      const [certificate, secret] = await Promise.all([kube.get(issued.certificate).catch(absentWhenNoKind), kube.get(issued.secret)])
+      if (!secret) return undefined
+      if (!issuedFor(secret, issued.certificate)) {
+        ctx.warn(`${secretName} is there but cert-manager did not issue it for ${certificateName}: left alone (${issued.because})`)
+        return undefined
+      }
+      if (certificate && !isOurs(certificate, kube.fieldManager)) {
+        ctx.warn(`${secretName} belongs to ${certificateName}, which this tool did not make: left alone (${issued.because})`)
+        return undefined
+      }
+      if (certificate && !ctx.plan) {
+        ctx.warn(`${certificateName} is still there, so cert-manager would issue ${secretName} again: left for the next run`)
+        return undefined
+      }
+      return secret
+    },
+    desired: () => null,
+    diff: (secret) => (secret ? ['delete'] : []),
+    describe: () => ({ summary: `delete ${secretName} (cert-manager issued it for ${certificateName}; ${issued.because})` }),
+    apply: async () => void (await kube.delete(issued.secret)),
+  }
+}
+
+// Without cert-manager's CRDs there is no Certificate left to issue it again.
+function absentWhenNoKind(error: unknown): undefined {
+  if (error instanceof KubeError && error.reason === NO_KIND) return undefined
+  throw error
+}
