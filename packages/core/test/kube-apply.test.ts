@@ -136,6 +136,14 @@ Kube('a custom resource whose kind is also a built-in model (monitoring.coreos.c
   assert.is(second.changed, 0, second.text)
 })
 
+Kube('an object in a namespace that does not exist fails naming the namespace, not a missing CRD', async ({ kube }) => {
+  const ns = `missing-${Date.now().toString(36)}`
+  const error = await kube.apply(configMap(ns, { a: '1' }), { dryRun: false, force: false }).then(() => undefined, (e: unknown) => e)
+  assert.instance(error, KubeError)
+  assert.match((error as KubeError).message, `namespace ${ns} does not exist: run bootstrap`)
+  assert.not.match((error as KubeError).message, /CRD/)
+})
+
 Kube('generated secret values are made once and reused after the Secret is applied', async ({ kube, ns }) => {
   const ref = { apiVersion: 'v1', kind: 'Secret', name: 'creds', namespace: ns }
   const first = await resolveSecretValues(kube, ref, { admin: {} })

@@ -271,7 +271,7 @@ const isMissingKind = (error: unknown) =>
 
 const isApiStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code
 
-type StatusBody = { message?: string; reason?: string; details?: { causes?: { message?: string; field?: string }[] } }
+type StatusBody = { message?: string; reason?: string; details?: { name?: string; kind?: string; causes?: { message?: string; field?: string }[] } }
 
 function statusBody(error: ApiException<unknown>): StatusBody {
   const body = typeof error.body === 'string' ? safeJson(error.body) : error.body
@@ -327,7 +327,10 @@ export function toKubeError(action: string, ref: ObjectRef, server: string, erro
   const hints: Record<number, string> = {
     401: 'the kubeconfig credentials were refused; refresh them',
     403: 'the kubeconfig user lacks permission; run preflight to see which',
-    404: `the API has no ${ref.kind} (${ref.apiVersion}); is its CRD installed?`,
+    // A missing namespace answers 404 with details naming it; otherwise the kind itself is missing.
+    404: body.details?.kind === 'namespaces'
+      ? `namespace ${body.details.name ?? ref.namespace} does not exist: run bootstrap (or check kubernetes.namespace and the component's namespace in the config)`
+      : `the API has no ${ref.kind} (${ref.apiVersion}); is its CRD installed?`,
     422: 'the object is invalid; this is a bug in the rendered manifest',
   }
   return new KubeError(`cannot ${action} ${object}: ${error.code} ${body.reason ?? ''} ${message}`.replace(/\s+/g, ' ').trim(), {
