@@ -1,4 +1,4 @@
-import { describeRef, refOf, retryPolicyFromConfig, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { describeRef, issuedSecretOf, issuedSecretStep, refOf, retryPolicyFromConfig, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { configMapOwnership, dnsRecordsStep, piholeConnector } from '@homelab/dns'
 import { trustNodes } from '@homelab/node-trust'
 import { foreignObjectsIn, listOwnedObjects } from './owned-objects.js'
@@ -30,7 +30,7 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   // A kept PVC's step is skipped on purpose; what comes after must not wait for it (a skipped need skips the step).
   const deleted = objectSteps.filter((s) => !s.name.startsWith('keep ')).map((s) => s.name)
   // cert-manager keeps a Certificate's Secret when the Certificate goes; the one it issued for ours goes with it.
-  const issuedSecretSteps = namespaced.filter((o) => o.kind === 'Certificate').flatMap((o) => issuedSecretStep(ctx, o, deleted))
+  const issuedSecretSteps = namespaced.flatMap((o) => issuedSecretOf(o, 'teardown')).map((issued) => issuedSecretStep(kube, issued, { after: deleted }))
   const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deleted))
   const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...deleted, ...issuerSteps.map((s) => s.name)]))
   return [...dns, ...nodes, ...objectSteps, ...issuedSecretSteps, ...issuerSteps, ...namespaceSteps]
@@ -65,23 +65,6 @@ function deleteStep(ctx: ToolContext, object: KubeObject, needs: readonly string
     describe: () => ({ summary: `delete ${describeRef(ref)}` }),
     apply: async () => void (await ctx.kube().delete(ref)),
   }
-}
-
-/**
- * The Secret cert-manager issued for one of our Certificates: deleted after the Certificate (so it is not re-issued),
- * and only if cert-manager's annotation names that Certificate: a Secret someone else keeps under that name stays.
- */
-function issuedSecretStep(ctx: ToolContext, certificate: KubeObject, needs: readonly string[]): Step<boolean, 'delete'>[] {
-  const secretName = (certificate['spec'] as { secretName?: string } | undefined)?.secretName
-  const { namespace, name } = certificate.metadata
-  if (!secretName || !namespace) return []
-  const ref = { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }
-  const issuedForUs = (secret: KubeObject | undefined) => secret?.metadata.annotations?.['cert-manager.io/certificate-name'] === name
-  return [{
-    ...deleteStep(ctx, { ...ref, metadata: { name: secretName, namespace } } as KubeObject, needs),
-    name: `delete ${describeRef(ref)} (issued by cert-manager for Certificate ${name})`,
-    check: async () => issuedForUs(await ctx.kube().get(ref)),
-  }]
 }
 
 function keptStep(object: KubeObject, reason: string): Step<null, never> {

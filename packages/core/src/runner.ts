@@ -25,6 +25,7 @@ export async function runSteps(steps: readonly Step<any, any, any>[], options: R
   if (names.size !== steps.length) throw new Error(`duplicate step names in "${options.title}"`)
   for (const s of steps) {
     for (const n of s.needs ?? []) if (!names.has(n)) throw new Error(`step "${s.name}" needs unknown step "${n}"`)
+    for (const n of s.after ?? []) if (!names.has(n)) throw new Error(`step "${s.name}" comes after unknown step "${n}"`)
   }
   const { reporter } = options
   reporter.start(options.title, options.plan)
@@ -51,7 +52,7 @@ export async function runSteps(steps: readonly Step<any, any, any>[], options: R
       } else if (blocked) {
         pending.splice(i, 1)
         finish({ step: step.name, status: 'skipped', changes: [], reason: `needs "${blocked}", which ${done.get(blocked)!.status}`, durationMs: 0 })
-      } else if (needs.every((n) => done.has(n))) {
+      } else if (needs.every((n) => done.has(n)) && (step.after ?? []).every((n) => done.has(n))) {
         pending.splice(i, 1)
         running.set(
           step.name,

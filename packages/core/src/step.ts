@@ -19,6 +19,8 @@ export type Step<S = unknown, C = unknown, D = S> = {
   name: string
   /** Names of steps that must succeed first; if one fails or is skipped, this one is skipped. */
   needs?: readonly string[]
+  /** Names of steps that must have ended first, however they ended: order only (this step's check judges the rest). */
+  after?: readonly string[]
   check(ctx: StepContext): Promise<S>
   desired(ctx: StepContext): D | Promise<D>
   diff(current: S, desired: D): C[]

@@ -115,6 +115,29 @@ Runner('concurrency runs independent steps together but a dependant only after i
   assert.ok(order.indexOf('start c') > order.indexOf('end a'))
 })
 
+Runner('`after` orders without needing success: a step after a skipped or failed one still runs, once it ended', async () => {
+  const order: string[] = []
+  const step = (name: string, outcome: 'ok' | 'skip' | 'fail', ms: number, after?: string[]): Step<null, never> => ({
+    name,
+    ...(after ? { after } : {}),
+    check: async () => {
+      order.push(`start ${name}`)
+      await new Promise((r) => setTimeout(r, ms))
+      order.push(`end ${name}`)
+      if (outcome === 'skip') throw new StepSkipped('already gone')
+      if (outcome === 'fail') throw new Error('refused')
+      return null
+    },
+    desired: () => null,
+    diff: () => [],
+  })
+  const run = await runSteps([step('gone', 'skip', 30), step('broken', 'fail', 10), step('later', 'ok', 1, ['gone', 'broken'])], { title: 't', plan: false, concurrency: 4, reporter: createReporter({ json: true, out: capture().out }) })
+  assert.equal(run.results.map((r) => [r.step, r.status]), [['broken', 'failed'], ['gone', 'skipped'], ['later', 'ok']])
+  assert.ok(order.indexOf('start later') > order.indexOf('end gone'))
+  const unknown = await runSteps([step('x', 'ok', 1, ['nope'])], { title: 't', plan: false, reporter: createReporter({ json: true, out: capture().out }) }).then(() => undefined, (e: unknown) => e)
+  assert.match(String(unknown), /comes after unknown step "nope"/)
+})
+
 Runner('an aborted run skips the steps not yet started as interrupted', async () => {
   const controller = new AbortController()
   const first: Step<null, never> = { name: 'first', check: async () => (controller.abort(), null), desired: () => null, diff: () => [] }

@@ -1,4 +1,4 @@
-import { applyStep, checkStep, claimStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, checkStep, claimStep, issuedSecretOf, issuedSecretStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
@@ -84,9 +84,9 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
 /**
  * `localstack.enabled: false` switches LocalStack off: what bootstrap made is removed when it is ours (someone else's
  * object of the same name stays, with a warning), and a second run has nothing left to do. The state claim and the
- * namespace stay: the claim is data, and the tool drops data only when asked (teardown --delete-data). cert-manager's
- * Secret for the Certificate stays too: cert-manager wrote it, so it is not ours by label and manager; teardown takes
- * it. No step needs the edition step, which is skipped here (a skipped need would skip them all).
+ * namespace stay: the claim is data, and the tool drops data only when asked (teardown --delete-data). The TLS Secret
+ * cert-manager issued for our Certificate goes after it (judged by cert-manager's annotation, as it is not ours by
+ * label and manager). No step needs the edition step, which is skipped here (a skipped need would skip them all).
  */
 function switchedOffSteps(ctx: ToolContext): Step<any, any, any>[] {
   const { config } = ctx
@@ -97,6 +97,7 @@ function switchedOffSteps(ctx: ToolContext): Step<any, any, any>[] {
   return [
     editionStep(config),
     ...Object.values(REMOVABLE).map(({ step, ref }) => removeStep(kube, { ...ref, namespace }, { name: step, because: off, skipWhenAbsent: off })),
+    ...issuedSecretOf(renderLocalstackManifests(config).certificate, off).map((issued) => issuedSecretStep(kube, issued, { after: [STEP.certificate] })),
     checkStep(STEP.pvc, async () => {
       const current = await kube.get(claim)
       if (!current || !isOurs(current, kube.fieldManager)) throw new StepSkipped(off)

@@ -86,6 +86,12 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   assert.is((await bootstrap(on.tool)).failed, 0, on.output())
   const kube = on.tool.kube()
   for (const [, ref] of made(ns)) assert.ok(await kube.get(ref), `${ref.kind} ${ref.name} was not made`)
+  // The TLS Secret as cert-manager writes it for our Certificate (the test config names no issuer the lab's double
+  // can resolve, so it is written here under cert-manager's name): not ours by label or manager.
+  const tls = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-tls' }
+  const tlsStep = `remove Secret ${ns}/localstack-tls`
+  const certManager = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'cert-manager-certificates-issuing' })
+  await certManager.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: tls.name, namespace: ns, annotations: { 'cert-manager.io/certificate-name': 'localstack' } }, data: { 'tls.crt': '', 'tls.key': '' } }, { dryRun: false, force: true })
   const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'someone-else' })
   const foreign = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'team-notes' }
   await someoneElse.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: foreign.name, namespace: ns }, data: { note: 'not the tool’s' } }, { dryRun: false, force: false })
@@ -97,14 +103,17 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   const plan = await bootstrap(planned.tool)
   assert.is(plan.failed, 0, planned.output())
   assert.equal(made(ns).map(([step]) => statusOf(plan, step)), made(ns).map(() => 'changed'), planned.output())
-  assert.is(plan.changed, made(ns).length, planned.output())
+  assert.is(statusOf(plan, tlsStep), 'changed', planned.output())
+  assert.is(plan.changed, made(ns).length + 1, planned.output())
   for (const [, ref] of made(ns)) assert.ok(planned.output().includes(`delete ${ref.kind} ${ns}/${ref.name} (${OFF})`), planned.output())
   assert.equal(await versions(), before, 'the plan changed something')
 
   const off = context(ctx, { namespace: ns, enabled: false })
   const run = await bootstrap(off.tool)
   assert.is(run.failed, 0, off.output())
-  assert.is(run.changed, made(ns).length, off.output())
+  assert.is(run.changed, made(ns).length + 1, off.output())
+  assert.is(await kube.get(tls), undefined, 'the TLS Secret cert-manager issued for our Certificate is still there')
+  assert.ok(run.results.findIndex((r) => r.step === tlsStep) > run.results.findIndex((r) => r.step === 'localstack certificate'), 'the Secret went before its Certificate')
   for (const [, ref] of made(ns)) assert.is(await kube.get(ref), undefined, `${ref.kind} ${ref.name} is still there`)
   assert.ok(await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'localstack-state' }), 'the state claim must stay')
   assert.ok(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: ns }), 'the namespace must stay')

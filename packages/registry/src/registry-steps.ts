@@ -1,7 +1,6 @@
-import { checkStep, describeRef, HomelabError, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { checkStep, describeRef, HomelabError, issuedSecretStep, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { GcError } from './errors/gc-error.js'
 import { GC_COMPONENT } from './gc/gc-job.js'
-import { issuedSecretStep } from './issued-secret-step.js'
 import { oldAuthSecretsStep } from './old-auth-secrets-step.js'
 import { pvcStep } from './pvc-step.js'
 import { certificateReadiness, deploymentReadiness, waitStep } from './readiness-steps.js'
@@ -72,7 +71,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
 function retiredSteps(kube: KubeClient, objects: RegistryObjects): Step[] {
   const removals = objects.retired.map(({ ref, because }) => ({ ref: describeRef(ref), step: removeStep(kube, ref, { because }) }))
   const removalOf = (ref: string) => removals.filter((r) => r.ref === ref).map((r) => r.step.name)
-  const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, i, { needs: removalOf(describeRef(i.certificate)) }))
+  const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, i, { after: removalOf(describeRef(i.certificate)) }))
   return [...removals.map((r) => r.step), ...issued]
 }
 

@@ -1,5 +1,4 @@
-import { refOf, type HomelabConfig, type KubeObject, type ObjectRef } from '@homelab/core'
-import type { IssuedSecret } from './issued-secret-step.js'
+import { issuedSecretOf, refOf, type HomelabConfig, type IssuedSecret, type KubeObject, type ObjectRef } from '@homelab/core'
 import { REGISTRY_NAMES } from './registry-names.js'
 import { distributionConfig, renderDistributionConfig, type RenderedDistributionConfig } from './render-distribution-config.js'
 import { renderHostCertificate, renderCaChain, type CaChain } from './render-tls.js'
@@ -65,13 +64,6 @@ export function renderRegistryObjects(config: HomelabConfig): RegistryObjects {
     retired: retired.map(({ object, because }) => ({ ref: refOf(object), because })),
     retiredIssuedSecrets: retired.flatMap(({ object, because }) => issuedSecretOf(object, because)),
   }
-}
-
-function issuedSecretOf(object: KubeObject, because: string): IssuedSecret[] {
-  const { namespace } = object.metadata
-  const secretName = (object['spec'] as { secretName?: string } | undefined)?.secretName
-  if (object.kind !== 'Certificate' || !namespace || !secretName) return []
-  return [{ certificate: { ...refOf(object), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, because }]
 }
 
 /** Every rendered object, in apply order (for tests, and for tools that list what the registry owns). */

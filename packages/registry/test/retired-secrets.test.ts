@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os'
-import { createKubeClient, loadConfig, MANAGED_BY, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
+import { CERTIFICATE_NAME_ANNOTATION, createKubeClient, issuedFor, loadConfig, MANAGED_BY, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CERTIFICATE_NAME_ANNOTATION, issuedFor, planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
+import { planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
 import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
 import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
 

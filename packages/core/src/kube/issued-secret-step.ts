@@ -1,10 +1,22 @@
-import { describeRef, isOurs, KubeError, NO_KIND, type KubeClient, type KubeObject, type ObjectRef, type Step } from '@homelab/core'
+import { KubeError } from '../errors/kube-error.js'
+import type { Step } from '../step.js'
+import { NO_KIND, type KubeClient } from './kube-client.js'
+import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
+import { isOurs } from './remove-step.js'
 
 /** cert-manager writes this on every Secret it issues, naming the Certificate (in the Secret's own namespace). */
 export const CERTIFICATE_NAME_ANNOTATION = 'cert-manager.io/certificate-name'
 
 /** The Secret cert-manager issued for a Certificate the config no longer wants. */
 export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; because: string }
+
+/** Pure. The Secret a Certificate object names (spec.secretName), as removing the Certificate for `because` leaves it. */
+export function issuedSecretOf(certificate: KubeObject, because: string): IssuedSecret[] {
+  const { namespace } = certificate.metadata
+  const secretName = (certificate['spec'] as { secretName?: string } | undefined)?.secretName
+  if (certificate.kind !== 'Certificate' || !namespace || !secretName) return []
+  return [{ certificate: { ...refOf(certificate), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, because }]
+}
 
 /** Pure: cert-manager's annotation names this Certificate, and the Secret is in the Certificate's namespace. */
 export function issuedFor(secret: KubeObject, certificate: ObjectRef): boolean {
@@ -16,14 +28,15 @@ export function issuedFor(secret: KubeObject, certificate: ObjectRef): boolean {
  * label and field manager) cannot fit it: cert-manager wrote it. So it is judged by its link to our Certificate: the
  * annotation names it, in the same namespace, and that Certificate is gone or is ours (about to be removed, under
  * --plan). A Secret of that name issued for another Certificate, or for a same-named one someone else keeps, stays.
- * Runs after the Certificate's removal: while the Certificate exists, cert-manager would issue the Secret again.
+ * Runs after the Certificate's removal (`after`, not `needs`: a removal skipped because the Certificate was already
+ * gone must not strand the Secret): while the Certificate exists, cert-manager would issue the Secret again.
  */
-export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options: { needs: readonly string[] }): Step<KubeObject | undefined, 'delete', null> {
+export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options: { after: readonly string[] }): Step<KubeObject | undefined, 'delete', null> {
   const secretName = describeRef(issued.secret)
   const certificateName = describeRef(issued.certificate)
   return {
     name: `remove ${secretName}`,
-    needs: options.needs,
+    after: options.after,
     check: async (ctx) => {
       const [certificate, secret] = await Promise.all([kube.get(issued.certificate).catch(absentWhenNoKind), kube.get(issued.secret)])
       if (!secret) return undefined
