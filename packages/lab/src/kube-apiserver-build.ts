@@ -101,7 +101,8 @@ async function fetchKubernetesSource({ paths, run, progress, aptDir }: BuildCont
   const staging = join(paths.srcDir, '.unpack')
   rmSync(staging, { recursive: true, force: true })
   mkdirSync(staging)
-  await run(['tar', 'xzf', join(paths.srcDir, tarball), '-C', staging])
+  // GNU tar picks the decompressor from the file (a .orig.tar.gz today; .xz is what the .dsc check also accepts).
+  await run(['tar', 'xf', join(paths.srcDir, tarball), '-C', staging])
   const top = readdirSync(staging).find((entry) => entry.startsWith('kubernetes-'))
   if (!top) throw new LabStateError(`${tarball} holds no kubernetes-* folder`, { path: join(paths.srcDir, tarball) })
   renameSync(join(staging, top), join(paths.srcDir, top))
