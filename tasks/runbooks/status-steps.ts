@@ -1,7 +1,8 @@
-import { describeRef, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
+import { describeRef, toolNamespace, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
 import { createStatusClient, gatewayProblems, imageVersion, localstackEndpointFromCluster } from '@homelab/localstack'
 import { NodeLookupError, readyCondition, resolveNodeName, trustNodes, type TrustNode } from '@homelab/node-trust'
 import { driftStep, healthStep } from './drift-step.js'
+import { lastFullVerifyFailure } from './full-verify-record.js'
 import { registryEndpoint } from './registry-endpoint.js'
 
 /**
@@ -28,6 +29,13 @@ function healthSteps(name: string, ctx: ToolContext): Step<any, any, any>[] {
       healthStep(`health: Deployment ${config.localstack.namespace}/localstack available`, () => deploymentProblem(kube(), `${config.localstack.namespace}/localstack`)),
       healthStep(`health: https://${config.localstack.host}/_localstack/health answers`, () => localstackProblem(ctx)),
     ]
+  }
+  if (name === toolNamespace.name) {
+    // What a no-op bootstrap's quick verify cannot see: the last full verify's failures, until one passes.
+    return [healthStep('health: the last full verify passed', async () => {
+      const failure = await lastFullVerifyFailure(kube(), config.kubernetes.namespace, ctx.reporter)
+      return failure && `the last full verify failed (${failure.at}: ${failure.steps.join('; ')}); \`pnpm verify-all\` checks again`
+    })]
   }
   if (name === 'node-trust') {
     return trustNodes(config, ctx.acceptNewHostKeys).map((node) => healthStep(`health: Node ${node.label} Ready`, () => nodeProblem(kube(), node)))

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createReporter, parseConfig, runSteps, type Component, type KubeClient, type KubeObject, type ToolContext } from '@homelab/core'
+import { createReporter, parseConfig, runSteps, toolNamespace, type Component, type KubeClient, type KubeObject, type ToolContext } from '@homelab/core'
 import { statusSteps } from '../runbooks/status-steps.js'
 
 const node = (name: string, address: string, ready: string): KubeObject => ({
@@ -34,6 +34,27 @@ test('a Node that is not Ready, or that no Node matches, is drift with the reaso
   const missing = await nodeHealth([node('k3s-server-1', '192.168.4.10', 'True')], [{ host: '192.168.4.99' }])
   assert.is(missing.result.changed, 1, missing.output)
   assert.match(missing.output, /no Node in the cluster has the address 192\.168\.4\.99/)
+})
+
+test('a failed full verify on record is drift, naming when and what failed; none on record is ok', async () => {
+  const config = parseConfig(JSON.stringify({ dns: { piholes: [] } }), { sourceName: 'h.yaml', baseDir: '/tmp', env: {} })
+  const health = async (record: KubeObject | undefined) => {
+    const asked: unknown[] = []
+    const kube = { get: async (ref: unknown) => (asked.push(ref), record) } as unknown as KubeClient
+    let output = ''
+    const reporter = createReporter({ json: false, out: { write: (s: string) => void (output += s) } })
+    const ctx = { config, kube: () => kube, reporter, acceptNewHostKeys: false } as unknown as ToolContext
+    const steps = (await statusSteps({ ...toolNamespace, bootstrap: async () => [] }, ctx)).filter((s) => s.name.startsWith('health'))
+    const result = await runSteps(steps, { title: 'status', plan: true, reporter })
+    return { result, output, asked }
+  }
+  const record = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'full-verify-failed', namespace: 'homelab-devtools' }, data: { at: '2026-11-28T04:00:00.000Z', steps: 'node-trust: pull on node1' } }
+  const failed = await health(record)
+  assert.is(failed.result.changed, 1, failed.output)
+  assert.match(failed.output, /the last full verify failed \(2026-11-28T04:00:00\.000Z: node-trust: pull on node1\); `pnpm verify-all` checks again/)
+  assert.equal(failed.asked, [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'homelab-devtools', name: 'full-verify-failed' }])
+  const passed = await health(undefined)
+  assert.equal([passed.result.ok, passed.result.changed], [1, 0], passed.output)
 })
 
 test.run()
