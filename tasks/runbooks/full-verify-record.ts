@@ -39,6 +39,9 @@ export async function recordFullVerify(kube: KubeClient, namespace: string, resu
       await kube.delete(ref)
       return
     }
+    // The same failures as on record: kept as they are, with the time they were first seen.
+    const recorded = (await kube.get(ref))?.['data'] as Record<string, string> | undefined
+    if (recorded?.['steps'] === steps.join('\n')) return
     const record = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ref.name, namespace }, data: { at: now.toISOString(), steps: steps.join('\n') } }
     await kube.apply(withManagedByLabel(record), { dryRun: false, force: true })
   } catch (error) {

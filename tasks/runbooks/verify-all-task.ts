@@ -32,7 +32,8 @@ export function runVerifyAllTask(io: TaskIo, components: readonly Component[] = 
           : 'this run changed nothing: quick checks only (no push, pull or Job); `pnpm verify-all` runs them all')
       }
       const results = await verifyAll(components, { ...ctx, quick })
-      if (!quick) await recordFullVerify(ctx.kube(), namespace, results, reporter)
+      // An interrupted verify skipped what it did not reach: it neither found those checks failing nor passing.
+      if (!quick && !io.signal.aborted) await recordFullVerify(ctx.kube(), namespace, results, reporter)
       return results
     } finally {
       await ctx.close()

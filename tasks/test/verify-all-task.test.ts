@@ -41,10 +41,10 @@ function canary() {
 const NOOP: Recap = { title: 'pipeline', plan: false, ok: 5, changed: 0, failed: 0, skipped: 0 }
 const CHANGED: Recap = { ...NOOP, changed: 1 }
 
-async function verify(ctx: Ctx, component: Component, soFar: Recap) {
+async function verify(ctx: Ctx, component: Component, soFar: Recap, signal = new AbortController().signal) {
   let output = ''
   const out = { write: (s: string) => void (output += s) }
-  const io: TaskIo = { argv: ['--config', join(ctx.dir, 'homelab.yaml')], env: {}, cwd: ctx.dir, stdout: out, stderr: out, signal: new AbortController().signal, pipelineSoFar: () => soFar }
+  const io: TaskIo = { argv: ['--config', join(ctx.dir, 'homelab.yaml')], env: {}, cwd: ctx.dir, stdout: out, stderr: out, signal, pipelineSoFar: () => soFar }
   const code = await runVerifyAllTask(io, [component])
   return { code, output }
 }
@@ -75,12 +75,20 @@ Record('a failed full verify is recorded; the next no-op run verifies in full, n
   assert.is((stored?.['data'] as Record<string, string> | undefined)?.['steps'], 'canary: canary pull on node1')
   assert.is(stored?.metadata.labels?.['app.kubernetes.io/managed-by'], 'homelab-devtools', 'teardown finds it by this label')
 
-  // Still broken: a no-op run must not pass on quick checks alone.
+  // Still broken: a no-op run must not pass on quick checks alone. The record stays as first written.
   const stillBroken = await verify(ctx, component, NOOP)
   assert.is(stillBroken.code, 1, stillBroken.output)
   assert.match(stillBroken.output, /this run changed nothing, but the last full verify failed \(\S+: canary: canary pull on node1\): verifying in full/)
+  assert.is((await kube.get(record))?.metadata.resourceVersion, stored?.metadata.resourceVersion, 'the same failure rewrote the record')
 
+  // Interrupted, the check never ran: that proves nothing, so the record stays.
   state.brokenInFull = false
+  const interrupted = new AbortController()
+  interrupted.abort()
+  const cut = await verify(ctx, component, NOOP, interrupted.signal)
+  assert.is(cut.code, 130, cut.output)
+  assert.ok(await kube.get(record), 'an interrupted verify dropped the record')
+
   const repaired = await verify(ctx, component, NOOP)
   assert.is(repaired.code, 0, repaired.output)
   assert.is(await kube.get(record), undefined, 'a passing full verify drops the record')
@@ -91,7 +99,7 @@ Record('a failed full verify is recorded; the next no-op run verifies in full, n
   assert.is(quiet.code, 0, quiet.output)
   assert.match(quiet.output, /this run changed nothing: quick checks only/)
   assert.equal(await versions(), before, 'a no-op run wrote something')
-  assert.equal(state.seen, ['full', 'full', 'full', 'quick'])
+  assert.equal(state.seen, ['full', 'full', 'full', 'full', 'quick'])
 })
 
 Record.run()
