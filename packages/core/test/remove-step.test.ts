@@ -1,7 +1,7 @@
 import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { applyStep, createKubeClient, createReporter, removeStep, runSteps, type KubeClient, type ObjectRef } from '../src/index.js'
+import { applyStep, createKubeClient, createReporter, issuedForNames, removeStep, runSteps, type KubeClient, type KubeObject, type ObjectRef } from '../src/index.js'
 
 type Ctx = { ours: KubeClient; theirs: KubeClient; ns: string }
 const Remove = suite<Ctx>('removing what the config no longer asks for', {} as Ctx)
@@ -63,3 +63,16 @@ Remove('skipWhenAbsent: a feature that is off and left nothing behind says so, s
 })
 
 Remove.run()
+
+const Names = suite('a cert-manager Secret whose Certificate is gone is ours only if issued for our names')
+const issued = (altNames: string | undefined): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x-tls', namespace: 'x', ...(altNames === undefined ? {} : { annotations: { 'cert-manager.io/alt-names': altNames } }) } })
+const cases: [string, string | undefined, string[], boolean][] = [
+  ['the same names, in another order', 'b.lan,a.lan', ['a.lan', 'b.lan'], true],
+  ['more names than ours asks now (the config dropped one)', 'a.lan,*.s3.a.lan', ['a.lan'], true],
+  ['other names: someone else\'s Certificate of that name', 'aws.example.org', ['a.lan'], false],
+  ['only some of ours', 'a.lan', ['a.lan', 'b.lan'], false],
+  ['no names on record', undefined, ['a.lan'], false],
+  ['ours asks for none', 'a.lan', [], false],
+]
+for (const [name, altNames, wanted, expected] of cases) Names(name, () => assert.is(issuedForNames(issued(altNames), wanted), expected))
+Names.run()

@@ -91,7 +91,9 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   const tls = { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-tls' }
   const tlsStep = `remove Secret ${ns}/localstack-tls`
   const certManager = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'cert-manager-certificates-issuing' })
-  await certManager.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: tls.name, namespace: ns, annotations: { 'cert-manager.io/certificate-name': 'localstack' } }, data: { 'tls.crt': '', 'tls.key': '' } }, { dryRun: false, force: true })
+  const certificate = await kube.get({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', namespace: ns, name: 'localstack' })
+  const altNames = ((certificate?.['spec'] as { dnsNames: string[] }).dnsNames).join(',')
+  await certManager.apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: tls.name, namespace: ns, annotations: { 'cert-manager.io/certificate-name': 'localstack', 'cert-manager.io/alt-names': altNames } }, data: { 'tls.crt': '', 'tls.key': '' } }, { dryRun: false, force: true })
   const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'someone-else' })
   const foreign = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'team-notes' }
   await someoneElse.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: foreign.name, namespace: ns }, data: { note: 'not the tool’s' } }, { dryRun: false, force: false })
@@ -149,11 +151,19 @@ SwitchOff('switched off: an object of the same name that is not ours (another fi
     metadata: { name: 'localstack', namespace: ns },
     spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: 'Host(`their-localstack.example`)', services: [{ name: 'localstack', port: 4566 }] }] },
   }
+  // What cert-manager left of their own LocalStack's Certificate, now gone: issued for their names, not ours.
+  const theirTls: KubeObject = {
+    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls',
+    metadata: { name: 'localstack-tls', namespace: ns, annotations: { 'cert-manager.io/certificate-name': 'localstack', 'cert-manager.io/alt-names': 'aws.example.org' } },
+    data: { 'tls.crt': '', 'tls.key': '' },
+  }
   await someoneElse.apply(service, { dryRun: false, force: false })
   await unlabelled.apply(route, { dryRun: false, force: false })
+  await someoneElse.apply(theirTls, { dryRun: false, force: false })
   const refs = [
     { apiVersion: 'v1', kind: 'Service', namespace: ns, name: 'localstack' },
     { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', namespace: ns, name: 'localstack' },
+    { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'localstack-tls' },
   ]
   const versions = async () => Promise.all(refs.map(async (ref) => (await someoneElse.get(ref))?.metadata['resourceVersion']))
   const before = await versions()
@@ -167,6 +177,7 @@ SwitchOff('switched off: an object of the same name that is not ours (another fi
   assert.is(statusOf(run, 'localstack ingress route'), 'skipped', output())
   assert.match(output(), new RegExp(`Service ${ns}/localstack is there but was not made by this tool: left alone \\(${OFF}\\)`))
   assert.match(output(), new RegExp(`IngressRoute ${ns}/localstack is there but was not made by this tool: left alone \\(${OFF}\\)`))
+  assert.match(output(), new RegExp(`Secret ${ns}/localstack-tls was issued for aws\\.example\\.org, not localstack\\.\\S+: not known to be ours, left alone \\(${OFF}\\)`))
 })
 
 SwitchOff.run()

@@ -7,15 +7,19 @@ import { isOurs } from './remove-step.js'
 /** cert-manager writes this on every Secret it issues, naming the Certificate (in the Secret's own namespace). */
 export const CERTIFICATE_NAME_ANNOTATION = 'cert-manager.io/certificate-name'
 
-/** The Secret cert-manager issued for a Certificate the config no longer wants. */
-export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; because: string }
+/** cert-manager writes the Certificate's DNS names on the Secret, comma-separated. */
+const ALT_NAMES_ANNOTATION = 'cert-manager.io/alt-names'
+
+/** The Secret cert-manager issued for a Certificate the config no longer wants, and the names ours asked for. */
+export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; dnsNames: readonly string[]; because: string }
 
 /** Pure. The Secret a Certificate object names (spec.secretName), as removing the Certificate for `because` leaves it. */
 export function issuedSecretOf(certificate: KubeObject, because: string): IssuedSecret[] {
   const { namespace } = certificate.metadata
-  const secretName = (certificate['spec'] as { secretName?: string } | undefined)?.secretName
+  const spec = certificate['spec'] as { secretName?: string; dnsNames?: string[] } | undefined
+  const secretName = spec?.secretName
   if (certificate.kind !== 'Certificate' || !namespace || !secretName) return []
-  return [{ certificate: { ...refOf(certificate), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, because }]
+  return [{ certificate: { ...refOf(certificate), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, dnsNames: spec?.dnsNames ?? [], because }]
 }
 
 /** Pure: cert-manager's annotation names this Certificate, and the Secret is in the Certificate's namespace. */
@@ -24,10 +28,21 @@ export function issuedFor(secret: KubeObject, certificate: ObjectRef): boolean {
 }
 
 /**
+ * Pure: the Secret was issued for every DNS name ours asks for (cert-manager's alt-names annotation). "Every", not
+ * "exactly": the config that switches a feature off may also have dropped a name the live Certificate still had.
+ */
+export function issuedForNames(secret: KubeObject, dnsNames: readonly string[]): boolean {
+  const issued = new Set((secret.metadata.annotations?.[ALT_NAMES_ANNOTATION] ?? '').split(',').filter(Boolean))
+  return dnsNames.length > 0 && dnsNames.every((name) => issued.has(name))
+}
+
+/**
  * cert-manager keeps a Certificate's Secret when the Certificate is deleted. removeStep's test for "ours" (our
  * label and field manager) cannot fit it: cert-manager wrote it. So it is judged by its link to our Certificate: the
- * annotation names it, in the same namespace, and that Certificate is gone or is ours (about to be removed, under
- * --plan). A Secret of that name issued for another Certificate, or for a same-named one someone else keeps, stays.
+ * annotation names it, in the same namespace, and that Certificate is ours (about to be removed, under --plan) or is
+ * gone and the Secret was issued for our Certificate's DNS names: a Certificate of the same name someone else
+ * had there once (their own LocalStack in a `localstack` namespace) was for other names. A Secret of that name issued
+ * for another Certificate, or for a same-named one someone else keeps, stays.
  * Runs after the Certificate's removal (`after`, not `needs`: a removal skipped because the Certificate was already
  * gone must not strand the Secret): while the Certificate exists, cert-manager would issue the Secret again.
  */
@@ -46,6 +61,11 @@ export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options
       }
       if (certificate && !isOurs(certificate, kube.fieldManager)) {
         ctx.warn(`${secretName} belongs to ${certificateName}, which this tool did not make: left alone (${issued.because})`)
+        return undefined
+      }
+      if (!certificate && !issuedForNames(secret, issued.dnsNames)) {
+        const names = secret.metadata.annotations?.[ALT_NAMES_ANNOTATION] || 'no names on record'
+        ctx.warn(`${secretName} was issued for ${names}, not ${issued.dnsNames.join(', ')}: not known to be ours, left alone (${issued.because})`)
         return undefined
       }
       if (certificate && !ctx.plan) {
