@@ -13,6 +13,8 @@ export type ConnectPiholeOptions = {
   timeoutMs: number
   retries: RetryPolicy
   signal?: AbortSignal
+  /** Told what the client did on its own that a user should see in the run's output (a login made again). */
+  onNotice?: (message: string) => void
 }
 
 /** The config key of one Pi-hole, as messages name it. */
@@ -38,7 +40,7 @@ export async function connectPihole(options: ConnectPiholeOptions): Promise<Piho
   try {
     const version = pihole.version === 'auto' ? await detectPiholeVersion(target) : pihole.version
     return version === 'v6'
-      ? piholeV6Client({ ...target, password: pihole.password, ...(options.signal ? { signal: options.signal } : {}) })
+      ? piholeV6Client({ ...target, password: pihole.password, ...(options.signal ? { signal: options.signal } : {}), ...(options.onNotice ? { onNotice: options.onNotice } : {}) })
       : piholeV5Client({ ...target, password: pihole.password })
   } catch (error) {
     await target.http.close()

@@ -45,7 +45,7 @@ export const dns: Component = dnsComponent()
 function connectors(ctx: ToolContext): PiholeConnector[] {
   const timeoutMs = ctx.config.timeouts.http.milliseconds
   const retries = retryPolicyFromConfig(ctx.config.retries)
-  return ctx.config.dns.piholes.map((pihole, index) => piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal, shared: ctx.shared }))
+  return ctx.config.dns.piholes.map((pihole, index) => piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal, shared: ctx.shared, onNotice: (message) => ctx.reporter.warn('dns', message) }))
 }
 
 function disabledStep(ctx: ToolContext): Step | undefined {

@@ -24,16 +24,22 @@ export type PiholeConnectorOptions = {
    * each withSession logs in, and out again, on a connection of its own.
    */
   shared?: Shared
+  /** Told what the client did on its own that a user should see (a login made again mid-run). */
+  onNotice?: (message: string) => void
 }
 
-type RunSession = OpenSession & { client: PiholeClient }
+/**
+ * A run's shared session. Whichever task opened it (preflight, in a pipeline), its notices go to the task working in
+ * it now: each withSession points `notify` at its own connector's.
+ */
+type RunSession = OpenSession & { client: PiholeClient; notify: { to: ((message: string) => void) | undefined } }
 
 export function piholeConnector(options: PiholeConnectorOptions): PiholeConnector {
   const { pihole } = options
   // `version: auto` is asked once per connector, not once per session.
   let version = pihole.version
-  const connect = async () => {
-    const client = await connectPihole({ ...options, pihole: { ...pihole, version } })
+  const connect = async (onNotice = options.onNotice) => {
+    const client = await connectPihole({ ...options, pihole: { ...pihole, version }, ...(onNotice ? { onNotice } : {}) })
     version = client.version
     return client
   }
@@ -56,6 +62,7 @@ export function piholeConnector(options: PiholeConnectorOptions): PiholeConnecto
       // The key is the config entry itself: every task of one run sees the same config object.
       const shared = options.shared
       const run = await shared.get<RunSession>(pihole, () => openRunSession(connect), endRunSession)
+      run.notify.to = options.onNotice
       try {
         return await work(run.session, run.client)
       } catch (error) {
@@ -69,10 +76,11 @@ export function piholeConnector(options: PiholeConnectorOptions): PiholeConnecto
   }
 }
 
-async function openRunSession(connect: () => Promise<PiholeClient>): Promise<RunSession> {
-  const client = await connect()
+async function openRunSession(connect: (onNotice: (message: string) => void) => Promise<PiholeClient>): Promise<RunSession> {
+  const notify: RunSession['notify'] = { to: undefined }
+  const client = await connect((message) => notify.to?.(message))
   try {
-    return { ...(await client.open()), client }
+    return { ...(await client.open()), client, notify }
   } catch (error) {
     await client.close()
     throw error

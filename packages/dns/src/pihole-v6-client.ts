@@ -10,6 +10,8 @@ export type PiholeV6Options = PiholeTarget & {
   /** How long to wait after FTL's login rate limit (3 a second) before the one retry. */
   loginRetryDelayMs?: number
   signal?: AbortSignal
+  /** Told when FTL ended the session mid-run and the client logged in again: the output says so. */
+  onNotice?: (message: string) => void
 }
 
 type AuthReply = { session?: { valid?: boolean; sid?: string | null; message?: string | null }; error?: { key?: string } }
@@ -119,7 +121,12 @@ function v6Login(options: PiholeV6Options, first: string | null): V6Login {
     },
     renew(lost) {
       if (sid !== lost) return renewing ?? Promise.resolve()
-      renewing ??= logIn(options).then((fresh) => void (sid = fresh)).finally(() => void (renewing = undefined))
+      renewing ??= logIn(options)
+        .then((fresh) => {
+          sid = fresh
+          options.onNotice?.(`${options.url}: the Pi-hole ended this run's session (its session timeout, an FTL restart or a logout); logged in again`)
+        })
+        .finally(() => void (renewing = undefined))
       return renewing
     },
   }

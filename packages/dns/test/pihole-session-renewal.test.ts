@@ -98,6 +98,8 @@ Renewal('sync whose session ends before its first write: the run converges with 
   const { code, text } = await run(ctx, pihole)
   assert.is(code, 0, text)
   assert.match(text, /changed +dns records on http:\/\/127\.0\.4\.151/)
+  // Said in the output, once, under the step working in the session then.
+  assert.equal(text.match(/warning +dns: http:\/\/127\.0\.4\.151: the Pi-hole ended this run's session \(.*\); logged in again/g)?.length, 1, text)
   for (const name of NAMES) assert.equal(pihole.records().hosts.filter((h) => h === `${TRAEFIK_IP} ${name}`).length, 1, name)
   const puts = pihole.requests.entries.filter((e) => e.method === 'PUT')
   assert.equal(puts.map((e) => e.status).sort(), [201, 201, 201, 401], pihole.requests.summary().join('\n'))
