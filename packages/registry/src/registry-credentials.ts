@@ -1,4 +1,4 @@
-import { resolveSecretValues, type HomelabConfig, type KubeClient, type KubeObject, type Secret } from '@homelab/core'
+import { isOurs, resolveSecretValues, Secret, type HomelabConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { htpasswdLineMatches, renderHtpasswd } from './htpasswd.js'
 import { finishObject } from './object-edits.js'
 import { verifiedLines, VERIFIED_LINES_ANNOTATION, vouchedMatcher } from './verified-htpasswd-lines.js'
@@ -30,19 +30,23 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
   const { namespace } = registry
   const overrides = options.passwordOverrides ?? {}
   const labels = (role: SecretRole) => ({ ...appLabels('registry'), [SECRET_ROLE_LABEL]: role })
-  const specs = Object.fromEntries(
+  const specs = (carried: Record<string, Secret> = {}) => Object.fromEntries(
     registry.users.map((u) => {
-      const given = overrides[u.name] ?? u.password
+      const given = overrides[u.name] ?? u.password ?? carried[u.name]
       return [u.name, given ? { given } : {}]
     }),
   )
-  const [credentials, http, currentHtpasswd] = await Promise.all([
-    resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace }, specs, labels(SECRET_ROLES.credentials)),
+  const credentialsRef = { apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace }
+  const [first, http, currentHtpasswd] = await Promise.all([
+    resolveSecretValues(kube, credentialsRef, specs(), labels(SECRET_ROLES.credentials)),
     resolveSecretValues(kube, { apiVersion: 'v1', kind: 'Secret', name: REGISTRY_NAMES.httpSecret, namespace }, { [REGISTRY_NAMES.httpSecretKey]: { bytes: 32 } }, labels(SECRET_ROLES.httpSecret)),
     storedSecretValue(kube, { name: registry.auth.secretName, namespace }, REGISTRY_NAMES.htpasswdKey),
   ])
+  // Only when the configured Secret is absent (a first run, or credentialsSecretName renamed): no cost on a no-op.
+  const previous = first.stored === undefined && first.generated.length > 0 ? await renamedCredentialsSecret(kube, registry) : undefined
+  const credentials = previous ? await resolveSecretValues(kube, credentialsRef, specs(passwordsIn(previous)), labels(SECRET_ROLES.credentials)) : first
   const passwords = registry.users.map((u) => ({ name: u.name, password: credentials.values[u.name]! }))
-  const vouched = credentials.stored?.metadata.annotations?.[VERIFIED_LINES_ANNOTATION]
+  const vouched = (credentials.stored ?? previous)?.metadata.annotations?.[VERIFIED_LINES_ANNOTATION]
   const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, { matches: vouchedMatcher(vouched, htpasswdLineMatches) })
   const credentialsSecret = { ...credentials.object, metadata: { ...credentials.object.metadata, annotations: { [VERIFIED_LINES_ANNOTATION]: verifiedLines(passwords, htpasswd) } } }
   return {
@@ -52,6 +56,22 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
     httpSecret: finishObject(http.object, 'registry'),
     htpasswdSecret: finishObject(htpasswdSecretObject(registry, htpasswd), 'registry'),
   }
+}
+
+/**
+ * The credentials Secret of ours that `registry.auth.credentialsSecretName` named before it was renamed: its
+ * passwords carry over, so a rename does not silently give every user a new password (old-auth-secrets-step then
+ * removes it). Only when exactly one such Secret is there: with several, which one was last is a guess.
+ */
+async function renamedCredentialsSecret(kube: KubeClient, registry: HomelabConfig['registry']): Promise<KubeObject | undefined> {
+  const listed = await kube.list('v1', 'Secret', { namespace: registry.namespace, labelSelector: `${SECRET_ROLE_LABEL}=${SECRET_ROLES.credentials}` })
+  const ours = listed.filter((o) => o.metadata.name !== registry.auth.credentialsSecretName && isOurs(o, kube.fieldManager))
+  return ours.length === 1 ? ours[0] : undefined
+}
+
+function passwordsIn(secret: KubeObject): Record<string, Secret> {
+  const data = (secret['data'] ?? {}) as Record<string, string>
+  return Object.fromEntries(Object.entries(data).map(([user, value]) => [user, new Secret(Buffer.from(value, 'base64').toString('utf8'))]))
 }
 
 function htpasswdSecretObject(registry: HomelabConfig['registry'], htpasswd: string): KubeObject {

@@ -3,7 +3,7 @@ import { CERTIFICATE_NAME_ANNOTATION, createKubeClient, issuedFor, loadConfig, M
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
+import { planOldAuthSecrets, registry, renderRegistryObjects, rolledOffSecrets, SECRET_ROLE_LABEL, storedSecretValue, type ConfiguredAuthSecret } from '../src/index.js'
 import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
 import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
 
@@ -213,5 +213,23 @@ function issuedSecret(ctx: Ctx, certificateName: string): KubeObject {
     data: { 'tls.crt': '', 'tls.key': '' },
   } as KubeObject
 }
+
+Lab('renaming registry.auth.credentialsSecretName keeps every user\'s password: carried into the new Secret, then the old one goes', async (ctx) => {
+  const current = { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } }
+  const settled = await run(ctx, writeTestConfig(ctx.kubeconfigPath, overrides(ctx, current)))
+  assert.is(settled.failed, 0, failures(settled))
+  const oldName = 'registry-credentials'
+  const before = await storedSecretValue(ctx.kube, { name: oldName, namespace: ctx.ns }, 'admin')
+  assert.ok(before, 'the generated admin password is stored')
+  const renamed = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { ...current, auth: { ...current.auth, credentialsSecretName: 'registry-credentials-v2' } }))
+  const applied = await run(ctx, renamed)
+  assert.is(applied.failed, 0, failures(applied))
+  assert.is(await storedSecretValue(ctx.kube, { name: 'registry-credentials-v2', namespace: ctx.ns }, 'admin'), before, 'the rename gave admin a new password')
+  assert.is(await storedSecretValue(ctx.kube, { name: 'registry-credentials-v2', namespace: ctx.ns }, 'ci'), env.HOMELAB_REGISTRY__USERS__1__PASSWORD)
+  assert.equal(await present(ctx, oldName, 'registry-credentials-v2'), [false, true])
+  assert.not.ok(ctx.capture.all().includes(before!), 'a password reached the output')
+  const again = await run(ctx, renamed)
+  assert.equal([again.failed, again.changed], [0, 0], failures(again) + stepsWith(again, 'changed').join(', '))
+})
 
 Lab.run()
