@@ -145,7 +145,8 @@ async function authorised(options: PiholeV6Options, login: V6Login, method: stri
   const send = () => piholeRequest(options, method, path, { ...request, headers: login.sid === null ? {} : { 'X-FTL-SID': login.sid } })
   const used = login.sid
   const response = await send()
-  if (response.status !== 401 || used === null || (method !== 'GET' && !refusedUnauthenticated(response))) return response
+  // Only FTL's own refusal: a proxy's 401 says nothing about the session, and a new login would leave this one's seat taken.
+  if (response.status !== 401 || used === null || !refusedUnauthenticated(response)) return response
   try {
     await login.renew(used)
   } catch (error) {
