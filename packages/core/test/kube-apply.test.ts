@@ -140,7 +140,7 @@ Kube('an object in a namespace that does not exist fails naming the namespace, n
   const ns = `missing-${Date.now().toString(36)}`
   const error = await kube.apply(configMap(ns, { a: '1' }), { dryRun: false, force: false }).then(() => undefined, (e: unknown) => e)
   assert.instance(error, KubeError)
-  assert.match((error as KubeError).message, `namespace ${ns} does not exist: run bootstrap`)
+  assert.match((error as KubeError).message, `namespace ${ns} does not exist: bootstrap makes it`)
   assert.not.match((error as KubeError).message, /CRD/)
 })
 

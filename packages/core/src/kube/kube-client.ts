@@ -129,13 +129,20 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
  * resource whose kind matches a built-in model lost apiVersion, metadata and spec on the way (the Prometheus
  * operator's `monitoring.coreos.com/v1` Probe went out as the container `V1Probe` and the API server refused it;
  * kubernetes-client/javascript#1747, closed unfixed). Objects of custom groups travel as they are, through the
- * registry client-node offers for custom resources. Built-in groups have no dot or end in `.k8s.io`.
+ * registry client-node offers for custom resources.
  */
 const AS_IS = { serialize: (data: unknown) => data, deserialize: (data: unknown) => data }
+/** Kubernetes' own groups with a dot; custom ones may end in `.k8s.io` too (Gateway API, `*.x-k8s.io`). */
+const BUILT_IN_GROUPS = new Set(
+  ['admissionregistration', 'apiextensions', 'apiregistration', 'authentication', 'authorization', 'certificates', 'coordination', 'discovery', 'events',
+    'flowcontrol.apiserver', 'internal.apiserver', 'networking', 'node', 'rbac.authorization', 'resource', 'scheduling', 'storage', 'storagemigration']
+    .map((g) => `${g}.k8s.io`),
+)
+/** What this process registered: client-node's registry refuses a kind twice, and its lookup is private. */
 const keptWhole = new Set<string>()
 function keepWhole(apiVersion: string, kind: string): void {
   const [group = '', version] = apiVersion.split('/')
-  if (version === undefined || !group.includes('.') || group.endsWith('.k8s.io') || keptWhole.has(`${apiVersion}/${kind}`)) return
+  if (version === undefined || !group.includes('.') || BUILT_IN_GROUPS.has(group) || keptWhole.has(`${apiVersion}/${kind}`)) return
   keptWhole.add(`${apiVersion}/${kind}`)
   for (const each of [kind, `${kind}List`]) {
     try {
@@ -329,7 +336,7 @@ export function toKubeError(action: string, ref: ObjectRef, server: string, erro
     403: 'the kubeconfig user lacks permission; run preflight to see which',
     // A missing namespace answers 404 with details naming it; otherwise the kind itself is missing.
     404: body.details?.kind === 'namespaces'
-      ? `namespace ${body.details.name ?? ref.namespace} does not exist: run bootstrap (or check kubernetes.namespace and the component's namespace in the config)`
+      ? `namespace ${body.details.name ?? ref.namespace} does not exist: bootstrap makes it (check kubernetes.namespace and the component's namespace in the config)`
       : `the API has no ${ref.kind} (${ref.apiVersion}); is its CRD installed?`,
     422: 'the object is invalid; this is a bug in the rendered manifest',
   }
