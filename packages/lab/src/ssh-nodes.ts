@@ -145,6 +145,17 @@ function sshBanner(host: string): Promise<boolean> {
   })
 }
 
+function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host, port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolvePromise(true)
+    })
+    socket.once('error', () => resolvePromise(false))
+  })
+}
+
 function processGone(pid: number): boolean {
   try {
     return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
@@ -207,8 +218,9 @@ export async function startSshNodes(options: StartSshNodesOptions): Promise<SshN
     const files = nodeFiles(options.stateDir, name)
     knownHosts.push(await prepareNode(files, host, keys))
     let pid = liveNodePid(files)
-    // A node left running by an older lab listens elsewhere (port 22 before LAB_SSH_PORT); start it afresh.
-    if (pid !== undefined && !(await sshBanner(host))) {
+    // A node left running by an older lab listens elsewhere (port 22 before LAB_SSH_PORT); start it afresh. Only a
+    // refused connection says so: a busy sshd may be slow to greet, but its port is open.
+    if (pid !== undefined && !(await portOpen(host, LAB_SSH_PORT))) {
       await stopNode(files)
       pid = undefined
     }
