@@ -12,9 +12,17 @@ export function readyCondition(node: KubeObject | undefined): ReadyCondition | u
   return statusOf(node).conditions?.find((c) => c.type === 'Ready')
 }
 
-/** The Kubernetes Node name: from config, else the Node whose status.addresses hold the SSH host. Called before any write. */
+/**
+ * The Kubernetes Node name: from config (a Node of that name must exist: its Ready is what the restart waits for),
+ * else the Node whose status.addresses hold the SSH host. Called before any write.
+ */
 export async function resolveNodeName(kube: KubeClient, node: TrustNode): Promise<string> {
-  if (node.name) return node.name
+  if (node.name) {
+    if (await kube.get({ apiVersion: 'v1', kind: 'Node', name: node.name })) return node.name
+    throw new NodeLookupError(`${node.label}: no Node named ${node.name} in the cluster`, {
+      node: node.label, host: node.target.host, key: `${node.key}.name`, hint: `set ${node.key}.name to the node's name in \`kubectl get nodes\`, or leave it out to find the Node by ${node.target.host}`,
+    })
+  }
   const nodes = await kube.list('v1', 'Node')
   const match = nodes.find((n) => statusOf(n).addresses?.some((a) => a.address === node.target.host))
   if (!match) {

@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inNodeNamespace, labNodeRestarts, sampleProcessArgv, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
 import { createKubeClient, knownHostName } from '@homelab/core'
-import { createNodeTrust, NodeLookupError, NodeRolloutError, nodeTrust, resolveNodeName, RestartRollout, type TrustNode } from '../src/index.js'
+import { createNodeTrust, NodeLookupError, nodeTrust, resolveNodeName, type TrustNode } from '../src/index.js'
 import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
 // 127.0.1.221–226 for these nodes; .227 is left without an sshd to play the unreachable node.
@@ -22,7 +22,7 @@ const k3sDir = (node: LabNode) => join(node.etcRancher, 'k3s')
 const yamlOf = (node: LabNode) => join(k3sDir(node), 'registries.yaml')
 const node = (env: NodeTrustLab, i: number) => env.lab.nodes[i]!
 
-type NodeEntry = { host: string; port: number; user: string; keyFile: string; role?: string }
+type NodeEntry = { host: string; port: number; user: string; keyFile: string; role?: string; name?: string }
 const entry = (env: NodeTrustLab, i: number, extra: Partial<NodeEntry> = {}): NodeEntry => ({ host: node(env, i).host, port: node(env, i).port, user: 'root', keyFile: env.lab.clientKeyPath, ...extra })
 
 /** A config with just these nodes (and any overrides), written next to the lab's. */
@@ -165,18 +165,31 @@ Faults('a restart that never finished is retried by the next sync (plan shows it
   assert.is(labNodeRestarts(target).length, restarts + 1)
 })
 
-Faults('a node the cluster has no Node for fails alone, before any write; the rollout goes on with the nodes after it', async ({ env }) => {
+Faults('a node the cluster has no Node for fails alone, before any write; the rollout goes on with the nodes after it', async (ctx) => {
+  const { env } = ctx
+  // Found by address: the lookup names the address and the key to set.
   const kube = createKubeClient({ kubeconfigPath: env.kubeconfigPath, fieldManager: 'node-trust-test' })
   const ghost: TrustNode = { key: 'nodes[0]', label: 'pi-ghost.lan', name: undefined, unit: 'k3s', target: { host: 'pi-ghost.lan', user: 'root', knownHostsPath: env.lab.knownHostsPath } }
   const error = await resolveNodeName(kube, ghost).then(() => undefined, (e: unknown) => e)
   assert.instance(error, NodeLookupError)
-  assert.not.instance(error, NodeRolloutError)
   assert.match((error as Error).message, /no Node in the cluster has the address pi-ghost\.lan; set nodes\[0\]\.name/)
-  const rollout = new RestartRollout(2)
-  const signal = new AbortController().signal
-  const [first, second] = await Promise.allSettled([rollout.turn(0, signal, () => Promise.reject(error)), rollout.turn(1, signal, async () => 'restarted')])
-  assert.is(first.status, 'rejected')
-  assert.equal(second, { status: 'fulfilled', value: 'restarted' })
+
+  // Named wrong, first in the rollout, in a real run: nothing written or restarted there, the node after it converges.
+  const [named, after] = [node(env, 2), node(env, 3)]
+  for (const n of [named, after]) {
+    mkdirSync(k3sDir(n), { recursive: true })
+    writeFileSync(yamlOf(n), 'mirrors: {}\n')
+  }
+  const restarts = [labNodeRestarts(named).length, labNodeRestarts(after).length]
+  const run = await runTool(nodeTrust, 'bootstrap', configWith(ctx, [entry(env, 2, { name: 'ghost-node' }), entry(env, 3)]))
+  assert.is(run.code, 1, run.output)
+  assert.match(run.output, /no Node named ghost-node in the cluster; set nodes\[0\]\.name to the node's name/)
+  assert.is(readFileSync(yamlOf(named), 'utf8'), 'mirrors: {}\n', 'the node without a Node was written')
+  assert.equal(readdirSync(k3sDir(named)), ['registries.yaml'], 'a marker or backup was written there')
+  assert.equal([labNodeRestarts(named).length, labNodeRestarts(after).length], [restarts[0], restarts[1]! + 1])
+  assert.match(readFileSync(yamlOf(after), 'utf8'), /registry/)
+  const fixed = await runTool(nodeTrust, 'bootstrap', configWith(ctx, [entry(env, 2), entry(env, 3)]))
+  assert.is(fixed.code, 0, fixed.output)
 })
 
 Faults('a wrong registry password: the CRI pull fails and verify calls it an auth error', async (ctx) => {
