@@ -65,14 +65,17 @@ Remove('skipWhenAbsent: a feature that is off and left nothing behind says so, s
 Remove.run()
 
 const Names = suite('a cert-manager Secret whose Certificate is gone is ours only if issued for our names')
-const issued = (altNames: string | undefined): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x-tls', namespace: 'x', ...(altNames === undefined ? {} : { annotations: { 'cert-manager.io/alt-names': altNames } }) } })
-const cases: [string, string | undefined, string[], boolean][] = [
-  ['the same names, in another order', 'b.lan,a.lan', ['a.lan', 'b.lan'], true],
-  ['more names than ours asks now (the config dropped one)', 'a.lan,*.s3.a.lan', ['a.lan'], true],
-  ['other names: someone else\'s Certificate of that name', 'aws.example.org', ['a.lan'], false],
-  ['only some of ours', 'a.lan', ['a.lan', 'b.lan'], false],
-  ['no names on record', undefined, ['a.lan'], false],
-  ['ours asks for none', 'a.lan', [], false],
+const issued = (annotations: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x-tls', namespace: 'x', annotations } })
+const alt = (names: string) => ({ 'cert-manager.io/alt-names': names })
+const cases: [string, Record<string, string>, string[], string | undefined, boolean][] = [
+  ['the same names, in another order', alt('b.lan,a.lan'), ['a.lan', 'b.lan'], undefined, true],
+  ['more names than ours asks now (the config dropped one)', alt('a.lan,*.s3.a.lan'), ['a.lan'], undefined, true],
+  ['other names: someone else\'s Certificate of that name', alt('aws.example.org'), ['a.lan'], undefined, false],
+  ['only some of ours', alt('a.lan'), ['a.lan', 'b.lan'], undefined, false],
+  ['no names on record', {}, ['a.lan'], undefined, false],
+  ['a CA (no DNS names): the same common name', { ...alt(''), 'cert-manager.io/common-name': 'homelab root CA' }, [], 'homelab root CA', true],
+  ['a CA: another common name', { ...alt(''), 'cert-manager.io/common-name': 'their CA' }, [], 'homelab root CA', false],
+  ['ours asks for no names at all', { 'cert-manager.io/common-name': '' }, [], undefined, false],
 ]
-for (const [name, altNames, wanted, expected] of cases) Names(name, () => assert.is(issuedForNames(issued(altNames), wanted), expected))
+for (const [name, annotations, dnsNames, commonName, expected] of cases) Names(name, () => assert.is(issuedForNames(issued(annotations), { dnsNames, commonName }), expected))
 Names.run()

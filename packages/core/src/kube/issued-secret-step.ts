@@ -7,19 +7,23 @@ import { isOurs } from './remove-step.js'
 /** cert-manager writes this on every Secret it issues, naming the Certificate (in the Secret's own namespace). */
 export const CERTIFICATE_NAME_ANNOTATION = 'cert-manager.io/certificate-name'
 
-/** cert-manager writes the Certificate's DNS names on the Secret, comma-separated. */
+/** cert-manager writes the Certificate's DNS names on the Secret, comma-separated, and its common name. */
 const ALT_NAMES_ANNOTATION = 'cert-manager.io/alt-names'
+const COMMON_NAME_ANNOTATION = 'cert-manager.io/common-name'
+
+/** What our Certificate asked to be issued for: DNS names, or for a CA (no DNS names) its common name. */
+export type IssuedNames = { dnsNames: readonly string[]; commonName: string | undefined }
 
 /** The Secret cert-manager issued for a Certificate the config no longer wants, and the names ours asked for. */
-export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; dnsNames: readonly string[]; because: string }
+export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; names: IssuedNames; because: string }
 
 /** Pure. The Secret a Certificate object names (spec.secretName), as removing the Certificate for `because` leaves it. */
 export function issuedSecretOf(certificate: KubeObject, because: string): IssuedSecret[] {
   const { namespace } = certificate.metadata
-  const spec = certificate['spec'] as { secretName?: string; dnsNames?: string[] } | undefined
+  const spec = certificate['spec'] as { secretName?: string; dnsNames?: string[]; commonName?: string } | undefined
   const secretName = spec?.secretName
   if (certificate.kind !== 'Certificate' || !namespace || !secretName) return []
-  return [{ certificate: { ...refOf(certificate), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, dnsNames: spec?.dnsNames ?? [], because }]
+  return [{ certificate: { ...refOf(certificate), namespace }, secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName }, names: { dnsNames: spec?.dnsNames ?? [], commonName: spec?.commonName }, because }]
 }
 
 /** Pure: cert-manager's annotation names this Certificate, and the Secret is in the Certificate's namespace. */
@@ -29,12 +33,18 @@ export function issuedFor(secret: KubeObject, certificate: ObjectRef): boolean {
 
 /**
  * Pure: the Secret was issued for every DNS name ours asks for (cert-manager's alt-names annotation). "Every", not
- * "exactly": the config that switches a feature off may also have dropped a name the live Certificate still had.
+ * "exactly": the config that switches a feature off may also have dropped a name the live Certificate still had. A
+ * CA's Certificate has no DNS names: then its common name must match.
  */
-export function issuedForNames(secret: KubeObject, dnsNames: readonly string[]): boolean {
-  const issued = new Set((secret.metadata.annotations?.[ALT_NAMES_ANNOTATION] ?? '').split(',').filter(Boolean))
-  return dnsNames.length > 0 && dnsNames.every((name) => issued.has(name))
+export function issuedForNames(secret: KubeObject, names: IssuedNames): boolean {
+  const annotations = secret.metadata.annotations ?? {}
+  if (names.dnsNames.length === 0) return names.commonName !== undefined && names.commonName !== '' && annotations[COMMON_NAME_ANNOTATION] === names.commonName
+  const issued = new Set((annotations[ALT_NAMES_ANNOTATION] ?? '').split(',').filter(Boolean))
+  return names.dnsNames.every((name) => issued.has(name))
 }
+
+/** How a Secret's or a Certificate's names read in a message. */
+const describeNames = (dnsNames: string, commonName: string | undefined) => dnsNames || (commonName ? `common name ${commonName}` : 'no names on record')
 
 /**
  * cert-manager keeps a Certificate's Secret when the Certificate is deleted. removeStep's test for "ours" (our
@@ -63,9 +73,11 @@ export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options
         ctx.warn(`${secretName} belongs to ${certificateName}, which this tool did not make: left alone (${issued.because})`)
         return undefined
       }
-      if (!certificate && !issuedForNames(secret, issued.dnsNames)) {
-        const names = secret.metadata.annotations?.[ALT_NAMES_ANNOTATION] || 'no names on record'
-        ctx.warn(`${secretName} was issued for ${names}, not ${issued.dnsNames.join(', ')}: not known to be ours, left alone (${issued.because})`)
+      if (!certificate && !issuedForNames(secret, issued.names)) {
+        const annotations = secret.metadata.annotations ?? {}
+        const theirs = describeNames(annotations[ALT_NAMES_ANNOTATION] ?? '', annotations[COMMON_NAME_ANNOTATION])
+        const ours = describeNames(issued.names.dnsNames.join(','), issued.names.commonName)
+        ctx.warn(`${secretName} was issued for ${theirs}, not ${ours}: not known to be ours, left alone (${issued.because})`)
         return undefined
       }
       if (certificate && !ctx.plan) {
