@@ -1,13 +1,10 @@
-import { createKubeClient, createReporter, openToolContext, runSteps, type KubeObject, type ObjectRef, type RunResult, type ToolContext } from '@homelab/core'
-import { labOptionsFromEnv, repoRoot, reportHookErrors, useLab } from '@homelab/lab'
+import { createKubeClient, type KubeObject, type ObjectRef, type RunResult } from '@homelab/core'
+import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { existsSync, readFileSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { deploymentProgress, localstackBootstrapSteps } from '../src/index.js'
-import { writeTestConfig } from './lab-config.js'
+import { bootstrapWithoutWait, labContext, settled, testNamespace, type LabCtx } from './lab-run.js'
 
-type Ctx = { kubeconfig: string; namespaces: string[] }
+type Ctx = LabCtx
 const SwitchOff = suite<Ctx>('localstack.enabled: false against the lab API server', { kubeconfig: '', namespaces: [] })
 
 const TOKEN = 'ls-switch-off-test-token-93c4b7'
@@ -23,36 +20,7 @@ const everything = (namespace: string) => ({
   probe: { blackboxExporter: 'blackbox.monitoring.svc:9115' },
 })
 
-function context(ctx: Ctx, localstack: Record<string, unknown>, plan = false): { tool: ToolContext; output: () => string } {
-  let text = ''
-  const reporter = createReporter({ json: false, out: { write: (s: string) => void (text += s) } })
-  const config = writeTestConfig(localstack, { kubernetes: { kubeconfig: ctx.kubeconfig } })
-  const tool = openToolContext({ flags: { config, plan }, reporter, env: {}, cwd: process.cwd(), signal: new AbortController().signal })
-  return { tool, output: () => text }
-}
 
-/* The lab has no kubelet this test relies on: the wait for an available Deployment is left out. */
-async function bootstrap(tool: ToolContext): Promise<RunResult> {
-  const steps = localstackBootstrapSteps(tool).filter((s) => s.name !== 'localstack ready')
-  return runSteps(steps, { title: 'localstack', plan: tool.plan, reporter: tool.reporter, concurrency: 4 })
-}
-
-const runners = `${repoRoot()}/packages/lab/src/controller/image-runners.ts`
-const labPlaysLocalstack = existsSync(runners) && readFileSync(runners, 'utf8').includes('localstack-double')
-
-/* Where the lab kubelet runs the pod it writes the Deployment's status while the pod starts: wait for it to settle. */
-async function settled(tool: ToolContext): Promise<void> {
-  if (!labPlaysLocalstack) return
-  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: tool.config.localstack.namespace, name: 'localstack' }
-  for (let i = 0; i < 60 && !deploymentProgress(await tool.kube().get(ref)).done; i++) await sleep(500)
-  await sleep(500)
-}
-
-const namespace = (ctx: Ctx, label: string) => {
-  const name = `localstack-${label}-${Date.now().toString(36)}`
-  ctx.namespaces.push(name)
-  return name
-}
 
 /** What bootstrap made with every option on, by the step that makes (and removes) it. */
 const made = (ns: string): [string, ObjectRef][] => [
@@ -72,7 +40,7 @@ SwitchOff.before(reportHookErrors(async (ctx) => {
 }))
 
 SwitchOff.after(async (ctx) => {
-  const { tool } = context(ctx, {})
+  const { tool } = labContext(ctx, {})
   // The lab runs no namespace controller: a deleted namespace keeps its objects, and the lab kubelet their pods.
   for (const name of ctx.namespaces) {
     await tool.kube().delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: name, name: 'localstack' })
@@ -81,9 +49,9 @@ SwitchOff.after(async (ctx) => {
 })
 
 SwitchOff('switched off: the plan lists every removal and changes nothing; the run removes them, keeps the claim, the namespace and a foreign object; a second run reports changed=0', async (ctx) => {
-  const ns = namespace(ctx, 'off')
-  const on = context(ctx, everything(ns))
-  assert.is((await bootstrap(on.tool)).failed, 0, on.output())
+  const ns = testNamespace(ctx, 'off')
+  const on = labContext(ctx, everything(ns))
+  assert.is((await bootstrapWithoutWait(on.tool)).failed, 0, on.output())
   const kube = on.tool.kube()
   for (const [, ref] of made(ns)) assert.ok(await kube.get(ref), `${ref.kind} ${ref.name} was not made`)
   // The TLS Secret as cert-manager writes it for our Certificate (the test config names no issuer the lab's double
@@ -101,8 +69,8 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   const versions = async () => Promise.all(made(ns).map(async ([, ref]) => (await kube.get(ref))?.metadata['resourceVersion']))
   const before = await versions()
 
-  const planned = context(ctx, { namespace: ns, enabled: false }, true)
-  const plan = await bootstrap(planned.tool)
+  const planned = labContext(ctx, { namespace: ns, enabled: false }, true)
+  const plan = await bootstrapWithoutWait(planned.tool)
   assert.is(plan.failed, 0, planned.output())
   assert.equal(made(ns).map(([step]) => statusOf(plan, step)), made(ns).map(() => 'changed'), planned.output())
   assert.is(statusOf(plan, tlsStep), 'changed', planned.output())
@@ -110,8 +78,8 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   for (const [, ref] of made(ns)) assert.ok(planned.output().includes(`delete ${ref.kind} ${ns}/${ref.name} (${OFF})`), planned.output())
   assert.equal(await versions(), before, 'the plan changed something')
 
-  const off = context(ctx, { namespace: ns, enabled: false })
-  const run = await bootstrap(off.tool)
+  const off = labContext(ctx, { namespace: ns, enabled: false })
+  const run = await bootstrapWithoutWait(off.tool)
   assert.is(run.failed, 0, off.output())
   assert.is(run.changed, made(ns).length + 1, off.output())
   assert.is(await kube.get(tls), undefined, 'the TLS Secret cert-manager issued for our Certificate is still there')
@@ -122,8 +90,8 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
   assert.ok(await kube.get(foreign), 'someone else’s ConfigMap must stay')
   assert.match(off.output(), /skipped\s+localstack state volume: localstack\.enabled is false; kept: it holds LocalStack's state.*teardown --delete-data/)
 
-  const again = context(ctx, { namespace: ns, enabled: false })
-  const second = await bootstrap(again.tool)
+  const again = labContext(ctx, { namespace: ns, enabled: false })
+  const second = await bootstrapWithoutWait(again.tool)
   assert.is(second.changed, 0, again.output())
   assert.is(second.failed, 0, again.output())
   for (const [step] of made(ns)) assert.match(again.output(), new RegExp(`skipped\\s+${step}: ${OFF}\\n`))
@@ -134,7 +102,7 @@ SwitchOff('switched off: the plan lists every removal and changes nothing; the r
 })
 
 SwitchOff('switched off: an object of the same name that is not ours (another field manager, or no label) is left alone and said so', async (ctx) => {
-  const ns = namespace(ctx, 'foreign')
+  const ns = testNamespace(ctx, 'foreign')
   const someoneElse = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'someone-else' })
   // Our field manager without our label: what a `kubectl apply --field-manager homelab-devtools` by hand would leave.
   const unlabelled = createKubeClient({ kubeconfigPath: ctx.kubeconfig, fieldManager: 'homelab-devtools' })
@@ -167,8 +135,8 @@ SwitchOff('switched off: an object of the same name that is not ours (another fi
   ]
   const versions = async () => Promise.all(refs.map(async (ref) => (await someoneElse.get(ref))?.metadata['resourceVersion']))
   const before = await versions()
-  const { tool, output } = context(ctx, { namespace: ns, enabled: false })
-  const run = await bootstrap(tool)
+  const { tool, output } = labContext(ctx, { namespace: ns, enabled: false })
+  const run = await bootstrapWithoutWait(tool)
   assert.is(run.failed, 0, output())
   assert.is(run.changed, 0, output())
   assert.equal(await versions(), before, 'someone else’s objects were touched')
