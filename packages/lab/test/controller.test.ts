@@ -15,6 +15,7 @@ import {
   useLab, writeRegistryAuthFile, type LabHandle, reportHookErrors,
 } from '../src/index.js'
 import { KubeRestClient } from '../src/controller/kube-rest-client.js'
+import { runnerFor } from '../src/controller/image-runners.js'
 import { matchRoute } from '../src/controller/traefik-routes.js'
 import { parseRule } from '../src/controller/traefik-rules.js'
 import { podPaths } from '../src/controller/controller-paths.js'
@@ -451,3 +452,13 @@ Rules('a matcher the lab does not play is refused with the rule in the message',
 })
 
 Rules.run()
+
+const Runners = suite('the image table')
+
+const localstackVersion = (image: string) =>
+  runnerFor(image)?.command({ container: { name: 'localstack', image }, env: {}, hostPathOf: () => undefined }).env['LAB_LOCALSTACK_VERSION']
+for (const [image, version] of <[string, string][]>[['localstack/localstack:4.14.0', '4.14.0'], ['localstack/localstack:2026.07.0', '2026.7.0'], ['localstack/localstack:2026.11.1@sha256:' + 'a'.repeat(64), '2026.11.1']]) {
+  Runners(`LocalStack ${image.split(':')[1]!.slice(0, 9)} reports ${version}, its Python package's version (PEP 440), as a real one does`, () => assert.is(localstackVersion(image), version))
+}
+
+Runners.run()

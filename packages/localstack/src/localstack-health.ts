@@ -16,10 +16,19 @@ export function serviceProblem(health: HealthDocument, service: string): string 
   return undefined
 }
 
+/**
+ * Pure. A version as Python packaging writes it (PEP 440): numeric parts without leading zeros. LocalStack reports its
+ * package's version, which setuptools normalises, while its calendar image tags keep the zero: the image
+ * `2026.07.0` reports `2026.7.0` (as its CLI on PyPI and winget is `2026.7.0`).
+ */
+export function normalisedVersion(version: string): string {
+  return version.split('.').map((part) => (/^\d+$/.test(part) ? String(Number.parseInt(part, 10)) : part)).join('.')
+}
+
 /** Pure. The gateway's own problems: another version than the pinned image, or another edition than configured. */
 export function gatewayProblems(health: HealthDocument, want: { version: string; edition: 'community' | 'token' }): string[] {
   const problems: string[] = []
-  if (health.version !== want.version) problems.push(`version is ${health.version}, but the pinned image is ${want.version}`)
+  if (normalisedVersion(health.version) !== normalisedVersion(want.version)) problems.push(`version is ${health.version}, but the pinned image is ${want.version}`)
   if (want.edition === 'community' && health.edition !== 'community') problems.push(`edition is ${health.edition}, want community`)
   if (want.edition === 'token' && health.edition === 'community') problems.push('edition is community although a token is configured: the token was not accepted')
   return problems

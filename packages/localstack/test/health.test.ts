@@ -24,6 +24,10 @@ Health('the version must match the pinned tag, and a token must not leave the ed
   assert.equal(gatewayProblems(health, { version: '4.14.0', edition: 'community' }), [])
   assert.match(gatewayProblems(health, { version: '4.13.0', edition: 'community' })[0] ?? '', /version is 4.14.0, but the pinned image is 4.13.0/)
   assert.match(gatewayProblems(health, { version: '4.14.0', edition: 'token' })[0] ?? '', /token was not accepted/)
+  // A calendar tag keeps its zero; the version LocalStack reports is its Python package's, normalised (PEP 440).
+  const calendar: HealthDocument = { ...health, edition: 'pro', version: '2026.7.0' }
+  assert.equal(gatewayProblems(calendar, { version: '2026.07.0', edition: 'token' }), [])
+  assert.match(gatewayProblems(calendar, { version: '2026.08.0', edition: 'token' })[0] ?? '', /version is 2026\.7\.0, but the pinned image is 2026\.08\.0/)
 })
 
 Health('imageVersion reads the tag, ignoring a digest and a registry port', () => {

@@ -68,10 +68,14 @@ function registryUiCommand(input: RunnerInput): RunnerCommand {
   return { argv: tsxProgramArgv('registry-ui-double'), env: input.podIp === undefined ? {} : { LAB_POD_IP: input.podIp } }
 }
 
-/** LocalStack's gateway on the pod IP; the version health reports is the image tag (4.14.0, 2026.07.0). */
+/**
+ * LocalStack's gateway on the pod IP. The version health reports is its Python package's: the image tag as PEP 440
+ * normalises it (4.14.0 → 4.14.0, 2026.07.0 → 2026.7.0), as a real LocalStack's does.
+ */
 function localstackCommand(input: RunnerInput): RunnerCommand {
   const tag = /:([\w.-]+)(@sha256:[a-f0-9]+)?$/.exec(input.container.image ?? '')?.[1]
-  const env: Record<string, string> = tag ? { LAB_LOCALSTACK_VERSION: tag } : {}
+  const version = tag?.split('.').map((part) => (/^\d+$/.test(part) ? String(Number.parseInt(part, 10)) : part)).join('.')
+  const env: Record<string, string> = version ? { LAB_LOCALSTACK_VERSION: version } : {}
   return { argv: tsxProgramArgv('localstack-double'), env: input.podIp === undefined ? env : { ...env, LAB_POD_IP: input.podIp } }
 }
 
