@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { labCaBundle } from '@homelab/lab'
+import { TEST_IMAGE_PATH } from '@homelab/node-trust'
 import type { LabHomelab } from './lab-homelab.js'
 
 type Outcomes = { first: number; second: number; changedAgain: number | undefined; status: number }
@@ -37,7 +38,7 @@ export function demoSummary(homelab: LabHomelab, outcomes: Outcomes): string {
   Pi-holes     ${homelab.piholes.map((p) => `${p.url} (DNS ${p.dnsAddress}:${p.dnsPort})`).join(', ')}
                (doubles in the demo's process: they answered during the runs above and stop with the demo)
   nodes        ${homelab.nodes.nodes.map((n) => `${n.host}:${n.port}`).join(', ')} (sshd + containerd each)
-    try:       ssh -p ${node.port} -i ${homelab.nodes.clientKeyPath} -o UserKnownHostsFile=${homelab.nodes.knownHostsPath} root@${node.host} k3s crictl pull ${host('registry')}/homelab-devtools/verify:1
+    try:       ssh -p ${node.port} -i ${homelab.nodes.clientKeyPath} -o UserKnownHostsFile=${homelab.nodes.knownHostsPath} root@${node.host} k3s crictl pull ${host('registry')}/${TEST_IMAGE_PATH}
 
   status: pnpm status --config ${configPath}   (its DNS checks fail once the demo's Pi-holes are gone)
   stop everything: pnpm lab down

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { AppsV1Api } from '@kubernetes/client-node'
@@ -7,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { acquireRunLock, createKubeClient, type KubeClient } from '@homelab/core'
 import { storedSecretValue } from '@homelab/registry'
 import { labKubeConfig, labNodeRestarts, reportHookErrors, setLabNodeFault } from '@homelab/lab'
+import { demoSummary } from '../lab/demo-summary.js'
 import type { LabHomelab } from '../lab/lab-homelab.js'
 import { pipelineTotal, runToolProcess } from '../lab/run-tool-process.js'
 import { changedLines, DOMAIN, footprint, kubeOf, movedObjects, NS, readYaml, startE2eHomelab, yamlOf, type Footprint } from './e2e-homelab.js'
@@ -52,6 +54,14 @@ E2e('pnpm turbo bootstrap converges everything, verify included, with records on
   const first = readYaml(ctx.homelab.nodes.nodes[0]!)
   assert.ok(first.startsWith('# kept by hand\nmirrors:\n  quay.io:'), first)
   assert.match(first, new RegExp(`registry\\.${DOMAIN.replaceAll('.', '\\.')}`))
+})
+
+E2e('the node command the demo\'s summary offers works: a pull through the registry on the first node', async (ctx) => {
+  const summary = demoSummary(ctx.homelab, { first: 0, second: 0, changedAgain: 0, status: 0 })
+  const command = /^\s+try:\s+(ssh -p \d+ .*crictl pull .*)$/m.exec(summary)?.[1]
+  assert.ok(command, summary)
+  const pulled = spawnSync('sh', ['-c', command!], { encoding: 'utf8', timeout: 60_000 })
+  assert.is(pulled.status, 0, `${command}\n${pulled.stdout}${pulled.stderr}`)
 })
 
 E2e('a second bootstrap reports changed=0 and moves no resourceVersion, DNS record, node file or restart', async (ctx) => {
