@@ -1,6 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, parseDocument, visit, YAMLMap, type Document } from 'yaml'
 import { MASK, type Secret } from '@homelab/core'
 import { RegistriesYamlError } from './errors/registries-yaml-error.js'
+import { registryHostEdited, removeRetiredRegistryHosts } from './retire-registry-hosts.js'
 
 /** What every node must trust: the registry's mirror, its credentials and its CA file. */
 export type RegistryTrust = {
@@ -17,6 +18,11 @@ export type RegistryTrust = {
   withCa: boolean
   /** Also pull `docker.io` through the registry (a pull-through cache). */
   dockerHubMirror: boolean
+  /**
+   * Registry hosts node-trust wrote to nodes before and no longer wants (the domain or the host was renamed). Their
+   * entries come out where they are still as we wrote them; edited ones stay (see retiredHostsLeft).
+   */
+  retiredHosts?: readonly string[]
 }
 
 export type MergeLimits = { maxBytes: number; maxAliasCount: number }
@@ -76,12 +82,14 @@ function oursFirst(current: unknown, endpoint: string): unknown[] {
 }
 
 /**
- * Pure. The node's registries.yaml with our mirror, auth and CA set, everything else kept (other mirrors, configs,
- * comments, key order). Throws RegistriesYamlError, naming line and column, when the file must not be touched.
+ * Pure. The node's registries.yaml with our mirror, auth and CA set and the retired hosts' entries taken out where they
+ * are still ours, everything else kept (other mirrors, configs, comments, key order). Throws RegistriesYamlError, naming line and column, when the file must not be touched.
  */
 export function mergeRegistriesYaml(current: string | undefined, trust: RegistryTrust, where: Where, limits: MergeLimits = DEFAULT_MERGE_LIMITS): string {
   const doc = parseExisting(current ?? '', where, limits)
   if (doc.contents === null) doc.contents = new YAMLMap() as never
+  // First, so that a docker.io mirror left holding only the old endpoint gets ours put first like any other.
+  removeRetiredRegistryHosts(doc, retiredOf(trust))
   const endpoint = `https://${trust.registryHost}`
   for (const key of ['mirrors', 'configs']) ensureMap(doc, [key])
   ensureMap(doc, ['mirrors', trust.registryHost])
@@ -105,6 +113,19 @@ export function mergeRegistriesYaml(current: string | undefined, trust: Registry
     if (isMap(left) && left.items.length === 0) doc.deleteIn(tls)
   }
   return doc.toString({ lineWidth: 0 })
+}
+
+const retiredOf = (trust: RegistryTrust) => ({ hosts: (trust.retiredHosts ?? []).filter((h) => h !== trust.registryHost), caPath: trust.caPath })
+
+/**
+ * Pure. The retired hosts whose entries the merge leaves on this node because someone edited them: they still hold a
+ * login this tool wrote, so the caller names them. Throws RegistriesYamlError as the merge does.
+ */
+export function retiredHostsLeft(current: string | undefined, trust: RegistryTrust, where: Where, limits: MergeLimits = DEFAULT_MERGE_LIMITS): string[] {
+  const { hosts, caPath } = retiredOf(trust)
+  if (hosts.length === 0) return []
+  const root: unknown = parseExisting(current ?? '', where, limits).toJS({ maxAliasCount: limits.maxAliasCount })
+  return hosts.filter((host) => registryHostEdited(root, host, caPath))
 }
 
 const CREDENTIAL_KEYS = new Set(['password', 'auth', 'identity_token', 'token'])

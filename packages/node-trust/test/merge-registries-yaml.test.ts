@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import { Secret, StepSkipped } from '@homelab/core'
-import { classifyPullFailure, NodeRolloutError, planNodeTrust, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, type RegistryTrust } from '../src/index.js'
+import { classifyPullFailure, describeNodeTrustChange, NodeRolloutError, planNodeTrust, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, retiredHostsLeft, type RegistryTrust } from '../src/index.js'
 
 const trust: RegistryTrust = {
   registryHost: 'registry.homelab.local',
@@ -80,11 +80,91 @@ Merge('merging its own output again gives the same bytes', () => {
   }
 })
 
-const Plan = suite('planNodeTrust')
-
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n')
 const material = { trust, caPem: CA, caSource: 'Secret t/root-ca' }
 const planOptions = { host: 'node1', registriesYamlPath: where.path, caPath: trust.caPath, unit: 'k3s' as const }
+
+const Retire = suite('retired registry hosts')
+
+// The registry moved from registry.homelab.local to registry.home.arpa (a new `domain`).
+const NEW_HOST = 'registry.home.arpa'
+const moved: RegistryTrust = { ...trust, registryHost: NEW_HOST, retiredHosts: ['registry.homelab.local'] }
+const NEW = {
+  mirrors: { [NEW_HOST]: { endpoint: [`https://${NEW_HOST}`] } },
+  configs: { [NEW_HOST]: { auth: { username: 'admin', password: 's3cret-pass-word' }, tls: { ca_file: trust.caPath } } },
+}
+const written = (t: RegistryTrust) => mergeRegistriesYaml(undefined, t, where)
+const oldWith = (edit: (old: typeof OURS) => void) => {
+  const old = structuredClone(OURS)
+  edit(old)
+  return JSON.stringify(old)
+}
+const OTHER = 'mirrors:\n  quay.io:\n    endpoint: ["https://quay-mirror.lan"]\nconfigs:\n  quay-mirror.lan:\n    auth: {username: me, password: mine}\n'
+
+const retireCases: [string, string | undefined, RegistryTrust, unknown, string[]][] = [
+  ['the old host\'s entries, as node-trust wrote them, go; the new host\'s come in', written(trust), moved, NEW, []],
+  ['an old entry written in tls.mode acme (no tls) goes too', written({ ...trust, withCa: false }), moved, NEW, []],
+  [
+    'another registry is left exactly as it was',
+    mergeRegistriesYaml(OTHER, trust, where),
+    moved,
+    { mirrors: { 'quay.io': { endpoint: ['https://quay-mirror.lan'] }, ...NEW.mirrors }, configs: { 'quay-mirror.lan': { auth: { username: 'me', password: 'mine' } }, ...NEW.configs } },
+    [],
+  ],
+  [
+    'an old mirror with an endpoint added by hand stays, its config with it, and is named',
+    oldWith((o) => o.mirrors['registry.homelab.local'].endpoint.push('https://backup.lan')),
+    moved,
+    { mirrors: { 'registry.homelab.local': { endpoint: ['https://registry.homelab.local', 'https://backup.lan'] }, ...NEW.mirrors }, configs: { ...OURS.configs, ...NEW.configs } },
+    ['registry.homelab.local'],
+  ],
+  [
+    'an old config with a key of someone else\'s stays and is named',
+    oldWith((o) => Object.assign(o.configs['registry.homelab.local'].tls, { insecure_skip_verify: true })),
+    moved,
+    { mirrors: { ...OURS.mirrors, ...NEW.mirrors }, configs: { 'registry.homelab.local': { ...OURS.configs['registry.homelab.local'], tls: { ca_file: trust.caPath, insecure_skip_verify: true } }, ...NEW.configs } },
+    ['registry.homelab.local'],
+  ],
+  [
+    'an old config trusting another CA file stays and is named',
+    oldWith((o) => (o.configs['registry.homelab.local'].tls.ca_file = '/etc/ssl/corp.pem')),
+    moved,
+    { mirrors: { ...OURS.mirrors, ...NEW.mirrors }, configs: { 'registry.homelab.local': { ...OURS.configs['registry.homelab.local'], tls: { ca_file: '/etc/ssl/corp.pem' } }, ...NEW.configs } },
+    ['registry.homelab.local'],
+  ],
+  ['no record (no retired hosts): the old entries stay, nothing is guessed', written(trust), { ...moved, retiredHosts: undefined }, { mirrors: { ...OURS.mirrors, ...NEW.mirrors }, configs: { ...OURS.configs, ...NEW.configs } }, []],
+  [
+    'docker.io: the old endpoint leaves, the new one goes first, the node\'s own stays',
+    mergeRegistriesYaml('mirrors:\n  docker.io:\n    endpoint: ["https://mirror.gcr.io"]\n', { ...trust, dockerHubMirror: true }, where),
+    { ...moved, dockerHubMirror: true },
+    { mirrors: { 'docker.io': { endpoint: [`https://${NEW_HOST}`, 'https://mirror.gcr.io'] }, ...NEW.mirrors }, configs: NEW.configs },
+    [],
+  ],
+]
+
+for (const [name, current, want, expected, left] of retireCases) {
+  Retire(name, () => {
+    assert.equal(parse(mergeRegistriesYaml(current, want, where)), expected)
+    assert.equal(retiredHostsLeft(current, want, where), left)
+  })
+}
+
+Retire('a node already cleaned of the old host and holding the new one needs nothing', () => {
+  const once = mergeRegistriesYaml(written(trust), moved, where)
+  assert.equal(planNodeTrust({ registriesYaml: once, ca: CA, restartPending: false }, { trust: moved, caPem: CA, caSource: 's' }, planOptions), [])
+})
+
+Retire('removing the old host is a write and a restart, and its diff shows no password', () => {
+  const changes = planNodeTrust({ registriesYaml: written(trust), ca: CA, restartPending: false }, { trust: moved, caPem: CA, caSource: 's' }, planOptions)
+  assert.equal(changes.map((c) => c.op), ['write', 'restart'])
+  const view = describeNodeTrustChange(changes[0]!, 'node1')
+  assert.match(view.before ?? '', /registry\.homelab\.local/)
+  assert.not.match(view.after ?? '', /registry\.homelab\.local/)
+  assert.not.ok(`${view.before}${view.after}`.includes('s3cret-pass-word'), 'the password is in the diff')
+})
+
+const Plan = suite('planNodeTrust')
+
 const ops = (registriesYaml: string) => planNodeTrust({ registriesYaml, ca: CA, restartPending: false }, material, planOptions).map((c) => (c.op === 'write' ? `write ${c.path}` : `restart ${c.unit}`))
 
 Plan('tls.mode acme: no CA file is written; a file already right needs nothing', () => {
@@ -223,6 +303,7 @@ Rollout('a node that does not come back stops every later turn before it runs', 
 })
 
 Merge.run()
+Retire.run()
 Plan.run()
 Rollout.run()
 Mask.run()
