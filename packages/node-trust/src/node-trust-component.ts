@@ -1,7 +1,8 @@
 import { checkStep, leftToFullVerify, type Component, type ToolContext } from '@homelab/core'
-import type { MergeLimits } from './merge-registries-yaml.js'
+import { retiredHostsLeft, type MergeLimits } from './merge-registries-yaml.js'
 import { readNodeFiles, type NodeFiles } from './node-files.js'
 import { nodeTrustStep, TRUST_MATERIAL_STEP } from './node-trust-step.js'
+import { forgetRetiredHostsStep, readRegistryHostRecord, recordRegistryHostStep, retiredRegistryHosts } from './registry-host-record.js'
 import { readTrustMaterial, type TrustMaterial } from './registry-trust-material.js'
 import { RestartRollout } from './restart-rollout.js'
 import { trustNodes, type TrustNode } from './trust-nodes.js'
@@ -40,15 +41,31 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       const nodes = trustNodes(ctx.config, ctx.acceptNewHostKeys)
       // No nodes, nothing to trust: do not even ask the cluster for credentials that may not exist yet.
       if (nodes.length === 0) return []
-      const material = once<TrustMaterial>(() => readTrustMaterial(ctx.kube(), ctx.config))
+      const record = { kube: () => ctx.kube(), namespace: ctx.config.kubernetes.namespace, host: ctx.config.registry.hosts.registry }
+      const recorded = once(() => readRegistryHostRecord(ctx.kube(), record.namespace))
+      const retired = once(async () => retiredRegistryHosts(await recorded(), record.host))
+      const material = once<TrustMaterial>(async () => {
+        const [read, retiredHosts] = await Promise.all([readTrustMaterial(ctx.kube(), ctx.config), retired()])
+        return { ...read, trust: { ...read.trust, retiredHosts } }
+      })
       const files = readAhead(ctx, nodes)
       const rollout = new RestartRollout(nodes.length)
+      const nodeSteps = nodes.map((node, index) => nodeTrustStep({
+        node, index, session: () => ctx.ssh.session(node.target), files: files.get(node.key)!, material, rollout, kube: () => ctx.kube(), config: ctx.config,
+        ...(options.limits ? { limits: options.limits } : {}),
+      }))
+      // Every node step succeeded (the step needs them all), so each file now is the merge of what was read.
+      const leftOnNodes = async () => {
+        const { trust } = await material()
+        const path = ctx.config.nodeTrust.registriesYamlPath
+        const left = await Promise.all(nodes.map(async (node) => retiredHostsLeft((await files.get(node.key)!).registriesYaml, trust, { host: node.label, path }, options.limits)))
+        return new Set(left.flat())
+      }
       return [
         checkStep(TRUST_MATERIAL_STEP, async () => void (await material())),
-        ...nodes.map((node, index) => nodeTrustStep({
-          node, index, session: () => ctx.ssh.session(node.target), files: files.get(node.key)!, material, rollout, kube: () => ctx.kube(), config: ctx.config,
-          ...(options.limits ? { limits: options.limits } : {}),
-        })),
+        recordRegistryHostStep({ ...record, recorded }),
+        ...nodeSteps,
+        forgetRetiredHostsStep({ ...record, needs: nodeSteps.map((s) => s.name), retired, leftOnNodes }),
       ]
     },
     async verify(ctx) {

@@ -1,11 +1,12 @@
 import { waitFor, type HomelabConfig, type KubeClient, type SshSession, type Step, type StepContext } from '@homelab/core'
-import type { MergeLimits } from './merge-registries-yaml.js'
+import { retiredHostsLeft, type MergeLimits } from './merge-registries-yaml.js'
 import { NodeRolloutError } from './errors/node-rollout-error.js'
 import { detectK3sUnit, newestBackup, type NodeFiles } from './node-files.js'
 import { readyCondition, resolveNodeName, waitForReadyAfterRestart } from './node-readiness.js'
 import { clearRestartPending, markRestartPending, restartMarkerPath } from './restart-marker.js'
 import { describeNodeTrustChange, planNodeTrust, type FileWrite, type K3sRestart, type NodeTrustChange } from './plan-node-trust.js'
 import type { TrustMaterial } from './registry-trust-material.js'
+import { RECORD_HOST_STEP } from './registry-host-record.js'
 import type { RestartRollout } from './restart-rollout.js'
 import type { K3sUnit, TrustNode } from './trust-nodes.js'
 
@@ -39,12 +40,15 @@ const planOptions = (deps: NodeTrustStepDeps, unit: K3sUnit | undefined) => ({
 export function nodeTrustStep(deps: NodeTrustStepDeps): Step<NodeTrustState, NodeTrustChange, TrustMaterial> {
   return {
     name: `node-trust ${deps.node.label}`,
-    needs: [TRUST_MATERIAL_STEP],
+    // The host is recorded before it is written anywhere: a run stopped after the first node still knows it is ours.
+    needs: [TRUST_MATERIAL_STEP, RECORD_HOST_STEP],
     check: async (ctx) => {
       try {
         const files = await deps.files
+        const material = await deps.material()
         // The unit only matters when a restart is due; asking costs a round trip per node on every no-op run.
-        const due = planNodeTrust(files, await deps.material(), planOptions(deps, deps.node.unit)).length > 0
+        const due = planNodeTrust(files, material, planOptions(deps, deps.node.unit)).length > 0
+        warnEditedRetiredHosts(deps, files, material, ctx)
         // Nodes after this one must not wait for a turn it will never take.
         if (!due || ctx.plan) deps.rollout.pass(deps.index)
         return { files, unit: due ? await detectK3sUnit(await deps.session(), deps.node) : deps.node.unit }
@@ -57,6 +61,13 @@ export function nodeTrustStep(deps: NodeTrustStepDeps): Step<NodeTrustState, Nod
     diff: (current, material) => planNodeTrust(current.files, material, planOptions(deps, current.unit)),
     describe: (change) => describeNodeTrustChange(change, deps.node.label),
     apply: (changes, ctx) => deps.rollout.turn(deps.index, ctx.signal, () => writeAndRestart(deps, changes, ctx)),
+  }
+}
+
+function warnEditedRetiredHosts(deps: NodeTrustStepDeps, files: NodeFiles, material: TrustMaterial, ctx: StepContext): void {
+  const path = deps.config.nodeTrust.registriesYamlPath
+  for (const host of retiredHostsLeft(files.registriesYaml, material.trust, { host: deps.node.label, path }, deps.limits)) {
+    ctx.warn(`${path} still has entries for ${host}, a registry host node-trust wrote before and no longer uses; they were edited by hand, so they stay (with the registry login they hold): remove them on the node when they are not needed`)
   }
 }
 

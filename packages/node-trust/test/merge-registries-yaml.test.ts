@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import { Secret, StepSkipped } from '@homelab/core'
-import { classifyPullFailure, describeNodeTrustChange, NodeRolloutError, planNodeTrust, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, retiredHostsLeft, type RegistryTrust } from '../src/index.js'
+import { classifyPullFailure, describeNodeTrustChange, NodeRolloutError, planNodeTrust, planRegistryHostRecord, RestartRollout, maskRegistryCredentials, mergeRegistriesYaml, readyAfterRestart, RegistriesYamlError, retiredHostsLeft, type RegistryTrust } from '../src/index.js'
 
 const trust: RegistryTrust = {
   registryHost: 'registry.homelab.local',
@@ -162,6 +162,17 @@ Retire('removing the old host is a write and a restart, and its diff shows no pa
   assert.not.match(view.after ?? '', /registry\.homelab\.local/)
   assert.not.ok(`${view.before}${view.after}`.includes('s3cret-pass-word'), 'the password is in the diff')
 })
+
+const recordCases: [string, string[] | undefined, { add: string[]; drop: string[] }, string[] | undefined][] = [
+  ['no record: created with the wanted host only', undefined, { add: ['b'], drop: [] }, ['b']],
+  ['the wanted host already recorded: nothing to write', ['b'], { add: ['b'], drop: [] }, undefined],
+  ['a new host is added, the old one kept until the nodes are clean', ['a'], { add: ['b'], drop: [] }, ['a', 'b']],
+  ['a cleaned-up host is dropped', ['a', 'b'], { add: [], drop: ['a'] }, ['b']],
+  ['stored in another order: the same hosts, nothing to write', ['b', 'a'], { add: ['a'], drop: [] }, undefined],
+]
+for (const [name, recorded, change, after] of recordCases) {
+  Retire(`record: ${name}`, () => assert.equal(planRegistryHostRecord(recorded, change), after === undefined ? [] : [{ op: 'record', before: recorded, after }]))
+}
 
 const Plan = suite('planNodeTrust')
 

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { inNodeNamespace, labNodeRestarts, sampleProcessArgv, setLabNodeFault, setLabNodeUnit, type LabNode, reportHookErrors } from '@homelab/lab'
 import { createKubeClient, knownHostName } from '@homelab/core'
 import { createNodeTrust, NodeLookupError, nodeTrust, resolveNodeName, type TrustNode } from '../src/index.js'
-import { dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
+import { dropHostRecord, dropRunLock, runTool, setCredentialsSecret, startNodeTrustLab, TEST_IMAGE, writeConfig, type LabSetup, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
 // 127.0.1.221–226 for these nodes; .227 is left without an sshd to play the unreachable node.
 const SETUP: LabSetup = { name: 'node-trust-faults', count: 6, firstIp: '127.0.1.221', registryIp: '127.0.2.202', nodeReady: '6s' }
@@ -43,6 +43,8 @@ Faults.before.each(async ({ env }) => {
     rmSync(k3sDir(n), { recursive: true, force: true })
   }
   await setCredentialsSecret(env.kubeconfigPath, env.password, env.registry.caPem)
+  // Every test starts from "never synced", the record of the registry host included.
+  await dropHostRecord(env.kubeconfigPath)
 })
 
 Faults.after(async (ctx) => {
@@ -56,7 +58,8 @@ Faults('an unreachable node fails alone and is named; the others converge; exit 
   assert.match(run.output, new RegExp(`failed\\s+node-trust ${UNREACHABLE.replaceAll('.', '\\.')}`))
   assert.match(run.output, /connection refused/)
   assert.ok(existsSync(yamlOf(node(env, 0))) && existsSync(yamlOf(node(env, 2))), 'the reachable nodes converged')
-  assert.match(run.output, /changed=2 failed=1/)
+  // The two reachable nodes and the record of the registry host, written before any node.
+  assert.match(run.output, /changed=3 failed=1/)
 })
 
 Faults('a changed host key is refused, naming the known_hosts line; nothing is written there', async (ctx) => {

@@ -4,7 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { labNodeRestarts, type LabNode, reportHookErrors, sampleProcessArgv } from '@homelab/lab'
 import { createNodeTrust, nodeTrust } from '../src/index.js'
-import { runTool, startNodeTrustLab, TEST_IMAGE, type NodeTrustLab } from './fixtures/node-trust-lab.js'
+import { dropHostRecord, runTool, startNodeTrustLab, TEST_IMAGE, type NodeTrustLab } from './fixtures/node-trust-lab.js'
 
 // 127.0.1.201–220: clear of ssh.test.ts (.101+) and the demo (.1+); the registry gets its own address too.
 const SETUP = { name: 'node-trust-sync', count: 20, firstIp: '127.0.1.201', registryIp: '127.0.2.201' }
@@ -22,6 +22,7 @@ Sync.before(reportHookErrors(async (ctx) => {
   ctx.env = await startNodeTrustLab(SETUP)
   // Nodes are reused between runs: start every one from "never synced".
   for (const node of ctx.env.lab.nodes) rmSync(join(node.etcRancher, 'k3s'), { recursive: true, force: true })
+  await dropHostRecord(ctx.env.kubeconfigPath)
   const quay = ctx.env.lab.nodes[QUAY_NODE]!
   mkdirSync(join(quay.etcRancher, 'k3s'), { recursive: true })
   writeFileSync(yamlOf(quay), QUAY_FILE, { mode: 0o600 })
@@ -42,13 +43,15 @@ Sync('plan shows every node’s diff and restart with the password masked, and w
   assert.is(readFileSync(yamlOf(env.lab.nodes[QUAY_NODE]!), 'utf8'), QUAY_FILE)
 })
 
-Sync('first sync writes twenty files and restarts each node once, one at a time', async (ctx) => {
+Sync('first sync records the registry host, writes twenty files and restarts each node once, one at a time', async (ctx) => {
   const { env } = ctx
   const sampler = sampleProcessArgv()
   const run = await runTool(nodeTrust, 'bootstrap', env.configPath)
   const { samples, seen } = sampler.stop()
   assert.is(run.code, 0, run.output)
-  assert.match(run.output, /changed=20/)
+  // The twenty nodes and the record of the registry host they were given.
+  assert.match(run.output, /changed=21/)
+  assert.match(run.output, /changed\s+node-trust: record the registry host/)
   for (const node of env.lab.nodes) {
     assert.is(statSync(yamlOf(node)).mode & 0o777, 0o600)
     assert.ok(readFileSync(caOf(node)).equals(env.registry.caPem), `${node.host}: CA`)
