@@ -1,5 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { parse } from 'yaml'
 import { parseConfig, type KubeObject, type TaskIo, type ToolContext } from '@homelab/core'
 import { accessNeeds, describeNeed } from '../runbooks/access-review.js'
 import { preflightSteps, type PreflightPart } from '../runbooks/preflight-steps.js'
@@ -62,6 +63,31 @@ Trust('the node plan: a restart that never finished is made again, even with not
   const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
   assert.equal(planNodeCleanup({ yaml: undefined, ca: false, restartPending: true }, config, 'n1'), [{ op: 'restart', due: true }])
   assert.equal(planNodeCleanup({ yaml: ours, ca: false, restartPending: true }, config, 'n1').at(-1), { op: 'restart', due: false })
+})
+
+// A registry node-trust trusted before the domain changed, written the way it writes (CA file at the default path).
+const EARLIER = 'registry.old.lan'
+const earlierEntries = (extra = '') => `mirrors:\n  ${EARLIER}:\n    endpoint: [ https://${EARLIER} ]\nconfigs:\n  ${EARLIER}:\n    auth:\n      username: admin\n      password: old\n    tls:\n      ca_file: /etc/rancher/k3s/registry-ca.crt\n${extra}`
+const withEarlier = (extra = '') => `${earlierEntries(extra)}`.replace('mirrors:\n', `mirrors:\n  registry.homelab.local:\n    endpoint: [ https://registry.homelab.local ]\n`).replace('configs:\n', 'configs:\n  registry.homelab.local:\n    auth:\n      username: admin\n      password: x\n')
+const earlier = { hosts: [EARLIER, 'registry.homelab.local'], caPath: '/etc/rancher/k3s/registry-ca.crt' }
+
+Trust('a host node-trust recorded writing earlier goes with the current one', () => {
+  assert.is(removeRegistryTrust(withEarlier(), 'registry.homelab.local', where, earlier), undefined)
+})
+
+Trust('an earlier host\'s entry edited by hand stays; only the current host goes', () => {
+  const edited = withEarlier('      insecure_skip_verify: true\n')
+  assert.equal(parse(removeRegistryTrust(edited, 'registry.homelab.local', where, earlier) ?? ''), parse(earlierEntries('      insecure_skip_verify: true\n')))
+})
+
+Trust('no record: an earlier host is not guessed, only the current one goes', () => {
+  assert.equal(parse(removeRegistryTrust(withEarlier(), 'registry.homelab.local', where) ?? ''), parse(earlierEntries()))
+})
+
+Trust('the node plan takes the recorded hosts: the file goes when nothing else is left', () => {
+  const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
+  assert.equal(planNodeCleanup({ yaml: withEarlier(), ca: false, restartPending: false, recorded: earlier.hosts }, config, 'n1').map((c) => c.op), ['remove', 'restart'])
+  assert.equal(planNodeCleanup({ yaml: withEarlier(), ca: false, restartPending: false, recorded: undefined }, config, 'n1').map((c) => c.op), ['write', 'restart'])
 })
 
 const Owned = suite('what teardown counts as ours')
