@@ -63,7 +63,7 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       }
       return [
         checkStep(TRUST_MATERIAL_STEP, async () => void (await material())),
-        recordRegistryHostStep({ ...record, recorded }),
+        recordRegistryHostStep({ ...record, recorded, needs: [TRUST_MATERIAL_STEP] }),
         ...nodeSteps,
         forgetRetiredHostsStep({ ...record, needs: nodeSteps.map((s) => s.name), retired, leftOnNodes }),
       ]

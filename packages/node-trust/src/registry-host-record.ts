@@ -63,9 +63,11 @@ const write = (deps: RecordDeps) => async (changes: HostRecordChange[]) => {
 }
 
 /** Before any node is written: the host we are about to write is recorded, so even an interrupted run knows it is ours. */
-export function recordRegistryHostStep(deps: RecordDeps & { recorded: () => Promise<string[] | undefined> }): Step<string[] | undefined, HostRecordChange, null> {
+export function recordRegistryHostStep(deps: RecordDeps & { recorded: () => Promise<string[] | undefined>; needs: readonly string[] }): Step<string[] | undefined, HostRecordChange, null> {
   return {
     name: RECORD_HOST_STEP,
+    // Only once there is something to write: a host no node was ever given must not become "ours".
+    needs: deps.needs,
     check: () => deps.recorded(),
     desired: () => null,
     diff: (recorded) => planRegistryHostRecord(recorded, { add: [deps.host], drop: [] }),

@@ -51,9 +51,13 @@ function removeOurDockerHubEndpoint(doc: Document, endpoint: string): void {
 
 /** Takes out of `doc` what node-trust writes for one host: its mirror, its endpoint in docker.io's mirror, its `configs` entry. */
 export function removeRegistryHostEntries(doc: Document, host: string): void {
-  doc.deleteIn(['mirrors', host])
-  removeOurDockerHubEndpoint(doc, `https://${host}`)
-  doc.deleteIn(['configs', host])
+  // yaml's deleteIn throws where a section is missing, null or not a map (no file, a comment-only one, `mirrors:` alone).
+  if (!isMap(doc.contents)) return
+  if (isMap(doc.get('mirrors', true))) {
+    doc.deleteIn(['mirrors', host])
+    removeOurDockerHubEndpoint(doc, `https://${host}`)
+  }
+  if (isMap(doc.get('configs', true))) doc.deleteIn(['configs', host])
 }
 
 /**

@@ -149,6 +149,16 @@ for (const [name, current, want, expected, left] of retireCases) {
   })
 }
 
+// A node added after the rename, or one whose file never had both sections: nothing to take out, and no crash.
+for (const [name, current] of [['no file', undefined], ['an empty file', ''], ['comments only', '# by hand\n'], ['mirrors: alone', 'mirrors:\n'], ['no configs section', 'mirrors:\n  docker.io:\n    endpoint: ["https://mirror.gcr.io"]\n']] as [string, string | undefined][]) {
+  Retire(`a retired host recorded, a node file with ${name}: merged like any other`, () => {
+    const merged = parse(mergeRegistriesYaml(current, moved, where)) as { mirrors: Record<string, unknown>; configs: Record<string, unknown> }
+    assert.equal(merged.configs, NEW.configs)
+    assert.equal(merged.mirrors[NEW_HOST], NEW.mirrors[NEW_HOST])
+    assert.equal(retiredHostsLeft(current, moved, where), [])
+  })
+}
+
 Retire('a node already cleaned of the old host and holding the new one needs nothing', () => {
   const once = mergeRegistriesYaml(written(trust), moved, where)
   assert.equal(planNodeTrust({ registriesYaml: once, ca: CA, restartPending: false }, { trust: moved, caPem: CA, caSource: 's' }, planOptions), [])
