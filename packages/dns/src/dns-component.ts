@@ -49,7 +49,10 @@ function connectors(ctx: ToolContext): PiholeConnector[] {
 }
 
 function disabledStep(ctx: ToolContext): Step | undefined {
-  const reason = !ctx.config.dns.enabled ? 'dns.enabled is false' : ctx.config.dns.piholes.length === 0 ? 'no Pi-hole in dns.piholes' : undefined
+  // Switched off means "leave the Pi-holes alone", not "take our records out": DNS may have moved elsewhere on purpose.
+  const reason = !ctx.config.dns.enabled
+    ? 'dns.enabled is false: the Pi-holes are left as they are, records this tool made included (pnpm teardown takes those out)'
+    : ctx.config.dns.piholes.length === 0 ? 'no Pi-hole in dns.piholes' : undefined
   return reason === undefined ? undefined : checkStep('dns', async () => {
     throw new StepSkipped(reason)
   })
