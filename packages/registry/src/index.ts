@@ -15,6 +15,7 @@ export { REGISTRY_NAMES, REGISTRY_CONFIG_PATH, PORTS, CONFIG_CHECKSUM_ANNOTATION
 export { oldAuthSecretsStep, planOldAuthSecrets, rolledOffSecrets, type ConfiguredAuthSecret, type OldAuthSecret, type OldAuthSecretsOptions } from './old-auth-secrets-step.js'
 export { ManifestError } from '@homelab/core'
 export { RegistryUsersError } from './errors/registry-users-error.js'
+export { RegistryCredentialsError } from './errors/registry-credentials-error.js'
 export { runUsersCommand, parseUsersCommand, passwordLocation, USERS_FLAGS, USERS_USAGE, type UsersFlags, type UsersCommand, type UsersOutcome, type UsersTarget } from './registry-users.js'
 export { editConfigUsers, configUsersStep, writeFileAtomic, type UsersEdit } from './config-users-file.js'
 export { writePasswordFile } from './password-file.js'

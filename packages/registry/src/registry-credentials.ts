@@ -1,5 +1,6 @@
 import { isOurs, resolveSecretValues, Secret, type HomelabConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { htpasswdLineMatches, renderHtpasswd } from './htpasswd.js'
+import { RegistryCredentialsError } from './errors/registry-credentials-error.js'
 import { finishObject } from './object-edits.js'
 import { verifiedLines, VERIFIED_LINES_ANNOTATION, vouchedMatcher } from './verified-htpasswd-lines.js'
 import { appLabels, REGISTRY_NAMES, SECRET_ROLE_LABEL, SECRET_ROLES, type SecretRole } from './registry-names.js'
@@ -61,12 +62,23 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
 /**
  * The credentials Secret of ours that `registry.auth.credentialsSecretName` named before it was renamed: its
  * passwords carry over, so a rename does not silently give every user a new password (old-auth-secrets-step then
- * removes it). Only when exactly one such Secret is there: with several, which one was last is a guess.
+ * removes it). With several (a rename interrupted before the old one went, then another), which one holds the
+ * current passwords is a guess, and generating new ones would leave both old ones to be deleted: so it refuses.
  */
 async function renamedCredentialsSecret(kube: KubeClient, registry: HomelabConfig['registry']): Promise<KubeObject | undefined> {
-  const listed = await kube.list('v1', 'Secret', { namespace: registry.namespace, labelSelector: `${SECRET_ROLE_LABEL}=${SECRET_ROLES.credentials}` })
+  const { namespace } = registry
+  const listed = await kube.list('v1', 'Secret', { namespace, labelSelector: `${SECRET_ROLE_LABEL}=${SECRET_ROLES.credentials}` })
   const ours = listed.filter((o) => o.metadata.name !== registry.auth.credentialsSecretName && isOurs(o, kube.fieldManager))
-  return ours.length === 1 ? ours[0] : undefined
+  if (ours.length <= 1) return ours[0]
+  const names = ours.map((o) => o.metadata.name).sort()
+  throw new RegistryCredentialsError(
+    `Secret ${namespace}/${registry.auth.credentialsSecretName} does not exist yet and ${names.length} older credentials Secrets of ours do (${names.join(', ')}): which one holds the current passwords is unknown, so none is carried over and no password is generated`,
+    {
+      host: kube.server,
+      key: 'registry.auth.credentialsSecretName',
+      hint: `keep the one with the current passwords and delete the others (${names.map((n) => `kubectl -n ${namespace} delete secret ${n}`).join('; ')}), then run again: the one left is carried into ${registry.auth.credentialsSecretName}`,
+    },
+  )
 }
 
 function passwordsIn(secret: KubeObject): Record<string, Secret> {
