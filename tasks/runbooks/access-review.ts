@@ -30,15 +30,19 @@ export function accessNeeds(config: HomelabConfig): AccessNeed[] {
     ]),
     { group: 'cert-manager.io', resource: 'clusterissuers', verbs: withDelete },
     { group: 'cert-manager.io', resource: 'certificates', namespace: config.tls.ca.namespace, verbs: withDelete },
-    { group: '', resource: 'configmaps', namespace: 'kube-public', verbs: APPLY },
-    // node-trust reads the root CA here (tls.mode ca); the LocalStack endpoint and the runbooks too.
-    ...(config.tls.mode === 'ca' ? [{ group: '', resource: 'secrets', namespace: config.tls.ca.namespace, verbs: ['get'] }] : []),
+    // The local-registry-hosting ConfigMap; teardown deletes it.
+    { group: '', resource: 'configmaps', namespace: 'kube-public', verbs: withDelete },
+    // node-trust reads the root CA here (tls.mode ca); the LocalStack endpoint and the runbooks too. Teardown deletes
+    // the Secret cert-manager issued for our root Certificate.
+    ...(config.tls.mode === 'ca' ? [{ group: '', resource: 'secrets', namespace: config.tls.ca.namespace, verbs: ['get', 'delete'] }] : []),
     // Bootstrap looks for a garbage-collect still running; verify-all's metrics check and gc run Jobs and read their pods.
     { group: '', resource: 'pods', namespace: registry, verbs: ['get', 'list'] },
     { group: 'batch', resource: 'jobs', namespace: registry, verbs: ['get', 'list', 'create', 'delete'] },
     { group: '', resource: 'nodes', verbs: ['get', 'list'] },
     { group: '', resource: 'services', namespace: config.ingress.traefikService.namespace, verbs: ['get'] },
-    { group: 'monitoring.coreos.com', resource: 'servicemonitors', namespace: registry, verbs: APPLY, optional: 'no ServiceMonitor for the registry metrics' },
+    // Retired (delete) when metrics or the ServiceMonitor are switched off, as the health Probe is with LocalStack.
+    { group: 'monitoring.coreos.com', resource: 'servicemonitors', namespace: registry, verbs: withDelete, optional: 'no ServiceMonitor for the registry metrics' },
+    { group: 'monitoring.coreos.com', resource: 'probes', namespace: localstack, verbs: withDelete, optional: 'no Probe for LocalStack health' },
   ]
 }
 

@@ -148,9 +148,17 @@ Preflight('a piece switched off is not asked for: no Pi-hole login with dns.enab
   assert.not.ok(off.includes('StorageClass fast-ssd present'), off.join('\n'))
 })
 
-Preflight('bootstrap\'s other reads are reviewed too: the CA Secret, garbage-collect pods, verify\'s Jobs', () => {
+Preflight('bootstrap\'s and teardown\'s other calls are reviewed too: the CA Secret, garbage-collect pods, verify\'s Jobs, what a switched-off feature retires', () => {
   const needs = accessNeeds(parseConfig('{}', { sourceName: 'x', baseDir: '/', env: {} })).map(describeNeed)
-  for (const need of ['get secrets in cert-manager', 'get,list pods in registry', 'get,list,create,delete jobs.batch in registry']) assert.ok(needs.includes(need), `${need} missing from:\n${needs.join('\n')}`)
+  const expected = [
+    'get,delete secrets in cert-manager',
+    'get,list pods in registry',
+    'get,list,create,delete jobs.batch in registry',
+    'get,list,create,patch,delete configmaps in kube-public',
+    'get,list,create,patch,delete servicemonitors.monitoring.coreos.com in registry',
+    'get,list,create,patch,delete probes.monitoring.coreos.com in localstack',
+  ]
+  for (const need of expected) assert.ok(needs.includes(need), `${need} missing from:\n${needs.join('\n')}`)
 })
 
 Preflight('--only with anything but cluster or nodes is a usage error naming both', async () => {
