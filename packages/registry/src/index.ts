@@ -12,7 +12,7 @@ export { resolveRegistryCredentials, storedSecretValue, type RegistryCredentials
 export { pvcStep } from './pvc-step.js'
 export { waitStep, certificateReadiness, deploymentReadiness, type Readiness, type WaitStepOptions } from './readiness-steps.js'
 export { REGISTRY_NAMES, REGISTRY_CONFIG_PATH, PORTS, CONFIG_CHECKSUM_ANNOTATION, PART_OF, appLabels, clusterRegistryHost, SECRET_ROLE_LABEL, SECRET_ROLES, type AppName, type SecretRole } from './registry-names.js'
-export { oldAuthSecretsStep, planOldAuthSecrets, rolledOffSecrets, type ConfiguredAuthSecret, type OldAuthSecret, type OldAuthSecretsOptions } from './old-auth-secrets-step.js'
+export { oldAuthSecretsStep, planOldAuthSecrets, heldOldSecrets, describeHeldOldSecret, rolledOffSecrets, type ConfiguredAuthSecret, type OldAuthSecret, type HeldOldSecret, type OldAuthSecretsOptions } from './old-auth-secrets-step.js'
 export { ManifestError } from '@homelab/core'
 export { RegistryUsersError } from './errors/registry-users-error.js'
 export { RegistryCredentialsError } from './errors/registry-credentials-error.js'

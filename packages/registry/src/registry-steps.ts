@@ -56,7 +56,12 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
     oldAuthSecretsStep(kube, {
       namespace: ns.metadata.name,
       configured: [
-        { role: SECRET_ROLES.credentials, name: credentials.credentialsSecret.metadata.name, key: 'registry.auth.credentialsSecretName' },
+        {
+          role: SECRET_ROLES.credentials,
+          name: credentials.credentialsSecret.metadata.name,
+          key: 'registry.auth.credentialsSecretName',
+          data: (credentials.credentialsSecret['data'] ?? {}) as Record<string, string>,
+        },
         { role: SECRET_ROLES.htpasswd, name: credentials.htpasswdSecret.metadata.name, key: 'registry.auth.secretName' },
       ],
       deployment: refOf(objects.deployment),

@@ -1,7 +1,7 @@
 import { MANAGED_BY, parseConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { RegistryCredentialsError, resolveRegistryCredentials, SECRET_ROLE_LABEL } from '../src/index.js'
+import { appLabels, heldOldSecrets, oldAuthSecretsStep, planOldAuthSecrets, RegistryCredentialsError, resolveRegistryCredentials, SECRET_ROLE_LABEL, type ConfiguredAuthSecret } from '../src/index.js'
 
 // ---- pure: working out the passwords from Secrets a fake API server holds -----------------------------------------
 
@@ -15,7 +15,7 @@ const credentialsSecret = (name: string, data: Record<string, string>): KubeObje
   metadata: {
     name,
     namespace: 'registry',
-    labels: { 'app.kubernetes.io/name': 'registry', ...MANAGED_BY, [SECRET_ROLE_LABEL]: 'credentials' },
+    labels: { ...appLabels('registry'), ...MANAGED_BY, [SECRET_ROLE_LABEL]: 'credentials' },
     managedFields: [{ manager: OURS, operation: 'Apply' }],
   },
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
@@ -23,11 +23,10 @@ const credentialsSecret = (name: string, data: Record<string, string>): KubeObje
 
 /** Reads only: get and list over a fixed set of objects. Any write would throw (the fake has none). */
 function fakeKube(objects: KubeObject[]): KubeClient {
-  const matches = (o: KubeObject, selector?: string) =>
-    !selector || selector.split(',').every((term) => {
-      const [k, v] = term.split('=')
-      return o.metadata.labels?.[k!] === v
-    })
+  // `k=v` and `k in (a,b)` terms, the two forms our steps send.
+  const matches = (o: KubeObject, selector = '') =>
+    [...selector.matchAll(/([\w./-]+) in \(([^)]*)\)|([\w./-]+)=([^,]*)/g)].every(([, inKey, inValues, key, value]) =>
+      inKey ? inValues!.split(',').includes(o.metadata.labels?.[inKey] ?? '') : o.metadata.labels?.[key!] === value)
   return {
     server: 'fake',
     fieldManager: OURS,
@@ -78,3 +77,53 @@ Resolve('two old credentials Secrets while the configured one exists: its passwo
 })
 
 Resolve.run()
+
+// ---- pure: which old credentials Secrets may go once the configured one is applied ---------------------------------
+
+const Old = suite('old credentials Secrets that hold another password stay')
+
+const configuredFrom = (credentials: KubeObject): ConfiguredAuthSecret[] => [
+  { role: 'credentials', name: credentials.metadata.name, key: 'registry.auth.credentialsSecretName', data: credentials['data'] as Record<string, string> },
+  { role: 'htpasswd', name: 'registry-auth', key: 'registry.auth.secretName' },
+]
+const names = (old: { ref: { name: string } }[]) => old.map((o) => o.ref.name)
+
+Old('renamed back (A to B, carol rotated in B, config back to A): B, with the newer password, stays; the warning names B and carol only', async () => {
+  const objects = [
+    credentialsSecret('registry-credentials', { admin: 'p1-admin-pass', carol: 'p1-carol-pass' }),
+    credentialsSecret('creds-b', { admin: 'p1-admin-pass', carol: 'p2-carol-rotated' }),
+  ]
+  const resolved = await resolveRegistryCredentials(fakeKube(objects), registryConfig('    credentialsSecretName: registry-credentials\n'))
+  const configured = configuredFrom(resolved.credentialsSecret)
+  assert.equal(names(planOldAuthSecrets(objects, configured, OURS)), [])
+  assert.equal(heldOldSecrets(objects, configured, OURS).map((h) => [h.ref.name, h.users]), [['creds-b', ['carol']]])
+  const warnings: string[] = []
+  const step = oldAuthSecretsStep(fakeKube(objects), {
+    namespace: 'registry',
+    configured,
+    deployment: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'registry', name: 'registry' },
+    rolloutTimeout: { milliseconds: 10 } as never,
+    needs: [],
+  })
+  const current = await step.check({ plan: true, progress: () => undefined, warn: (m) => void warnings.push(m), signal: new AbortController().signal })
+  assert.equal(step.diff(current, null), [])
+  assert.is(warnings.length, 1)
+  assert.match(warnings[0]!, /Secret registry\/creds-b stays: .*registry\/registry-credentials \(registry\.auth\.credentialsSecretName\) for carol\b/)
+  assert.match(warnings[0]!, /set registry\.auth\.credentialsSecretName: creds-b .*kubectl -n registry delete secret creds-b/)
+  for (const value of ['p1-admin-pass', 'p1-carol-pass', 'p2-carol-rotated']) assert.not.ok(warnings[0]!.includes(value), 'a password is in the warning')
+})
+
+const heldCases: [string, Record<string, string>, string[]][] = [
+  ['the same passwords as the configured Secret: goes', { admin: 'admin-now', carol: 'carol-now' }, ['old-creds']],
+  ['only a user no longer configured (users remove): goes', { dave: 'dave-gone' }, ['old-creds']],
+  ['no data at all: goes', {}, ['old-creds']],
+  ['another password for a configured user: stays', { admin: 'admin-now', carol: 'carol-other' }, []],
+]
+for (const [name, data, out] of heldCases) {
+  Old(`an old credentials Secret with ${name}`, () => {
+    const configured = configuredFrom(credentialsSecret('creds-now', { admin: 'admin-now', carol: 'carol-now' }))
+    assert.equal(names(planOldAuthSecrets([credentialsSecret('old-creds', data)], configured, OURS)), out)
+  })
+}
+
+Old.run()
