@@ -44,6 +44,27 @@ const ui = z
   })
   .prefault({})
 
+/*
+ * The Secrets the registry keeps in its namespace under fixed names (REGISTRY_NAMES in @homelab/registry, which core
+ * cannot import): the shared http.secret, and the TLS Secrets cert-manager issues for the registry and UI Certificates.
+ */
+const FIXED_REGISTRY_SECRETS: Readonly<Record<string, string>> = {
+  'registry-http-secret': "the registry's http.secret",
+  'registry-tls': "the registry's TLS certificate",
+  'registry-ui-tls': "the registry UI's TLS certificate",
+}
+
+// Two roles in one Secret: each apply strips the other's keys, so every run would regenerate the passwords.
+function distinctAuthSecretNames(auth: { secretName: string; credentialsSecretName: string }, ctx: z.RefinementCtx): void {
+  if (auth.credentialsSecretName === auth.secretName) {
+    ctx.addIssue({ code: 'custom', path: ['credentialsSecretName'], message: `must differ from registry.auth.secretName (both are ${JSON.stringify(auth.secretName)})` })
+  }
+  for (const key of ['secretName', 'credentialsSecretName'] as const) {
+    const fixed = FIXED_REGISTRY_SECRETS[auth[key]]
+    if (fixed) ctx.addIssue({ code: 'custom', path: [key], message: `must differ from ${JSON.stringify(auth[key])}, the Secret that holds ${fixed}` })
+  }
+}
+
 export const registrySchema = (file: ConfigFileContext) =>
   z
     .strictObject({
@@ -61,6 +82,7 @@ export const registrySchema = (file: ConfigFileContext) =>
           // Passwords generated on the first run are kept here so the second run reuses them.
           credentialsSecretName: k8sObjectNameField().default('registry-credentials'),
         })
+        .superRefine(distinctAuthSecretNames)
         .prefault({}),
       ui,
       metrics: z
