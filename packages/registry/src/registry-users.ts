@@ -88,6 +88,25 @@ function checkUsersCommand(registry: HomelabConfig['registry'], command: UsersCo
   if (target.configFile.source === 'example') fail('no homelab.yaml: users add and remove edit registry.users in your config file', 'copy homelab.example.yaml to homelab.yaml first')
   const fromEnv = Object.keys(target.env).find((k) => /^HOMELAB_REGISTRY__USERS(__\d+__NAME)?$/.test(k) && target.env[k])
   if (fromEnv) fail(`registry.users is overridden by ${fromEnv}, so editing the config file would not change who exists`, `unset ${fromEnv} or edit it instead`)
+  if (command.verb === 'remove') {
+    const shifting = positionalUserEnv(target.env, index)
+    if (shifting.length > 0) {
+      fail(
+        `${shifting.join(', ')} ${shifting.length === 1 ? 'sets' : 'set'} registry.users by position: removing ${command.name} (registry.users[${index}]) moves every later user up one, so ${shifting.length === 1 ? 'it' : 'they'} would apply to another user (a password to the wrong login)`,
+        `unset ${shifting.join(', ')} (move the value to that user's entry in ${target.configFile.path}, or to the variable of its new index after the removal), then run users remove ${command.name} again`,
+      )
+    }
+  }
+}
+
+/** Pure: the set `HOMELAB_REGISTRY__USERS__<j>__*` variables with j >= from, which a removal at `from` would shift. */
+function positionalUserEnv(env: UsersTarget['env'], from: number): string[] {
+  return Object.keys(env)
+    .filter((k) => {
+      const position = /^HOMELAB_REGISTRY__USERS__(\d+)__/.exec(k)?.[1]
+      return position !== undefined && Number(position) >= from && env[k]
+    })
+    .sort()
 }
 
 /** Where the user finds a password they did not ask to see. */
