@@ -41,7 +41,13 @@ export type UsersTarget = {
   env: Readonly<Record<string, string | undefined>>
 }
 
-export type UsersOutcome = { run: RunResult; name: string; password: Secret | undefined }
+export type UsersOutcome = {
+  run: RunResult
+  name: string
+  password: Secret | undefined
+  /** The credentials Secret now holds `password` (not under --plan), whatever became of the steps after it. */
+  stored: boolean
+}
 
 /**
  * `users add|remove|rotate`. registry.users in homelab.yaml decides who exists, so add and remove edit that list
@@ -60,7 +66,9 @@ export async function runUsersCommand(ctx: ToolContext, command: UsersCommand, t
   const credentialsStep = applyStep(kube, credentials.credentialsSecret, { force: ctx.forceConflicts, needs: fileStep.map((s) => s.name) })
   const htpasswdStep = applyStep(kube, credentials.htpasswdSecret, { force: ctx.forceConflicts, needs: [credentialsStep.name] })
   const run = await runSteps([...fileStep, credentialsStep, htpasswdStep], { title: `registry users ${command.verb} ${command.name}`, plan: ctx.plan, reporter: ctx.reporter, signal: ctx.signal })
-  return { run, name: command.name, password }
+  const credentialsResult = run.results.find((r) => r.step === credentialsStep.name)
+  const stored = !ctx.plan && password !== undefined && (credentialsResult?.status === 'changed' || credentialsResult?.status === 'ok')
+  return { run, name: command.name, password, stored }
 }
 
 /** Refuses what would not stick: a later bootstrap must agree with what the command did. */
@@ -112,3 +120,8 @@ function positionalUserEnv(env: UsersTarget['env'], from: number): string[] {
 /** Where the user finds a password they did not ask to see. */
 export const passwordLocation = (registry: HomelabConfig['registry'], name: string) =>
   `the password of ${name} is kept in Secret ${describeRef({ apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace: registry.namespace })} key ${name}; pass --show-password or --password-file FILE to receive it`
+
+/** A password stored in the credentials Secret that the registry does not take yet: a step after it failed. */
+export const storedNotLive = (registry: HomelabConfig['registry'], name: string) =>
+  `the new password of ${name} is stored in ${describeRef({ apiVersion: 'v1', kind: 'Secret', name: registry.auth.credentialsSecretName, namespace: registry.namespace })} key ${name}, but a later step failed, so the registry may still refuse it; ` +
+  `fix what failed and run pnpm turbo bootstrap: it puts the stored password in place (users rotate would make yet another)`

@@ -1,6 +1,6 @@
 import { acquireRunLock, openToolContext, resolveConfigFile, runTask, Secret, type RunLock, type TaskIo } from '@homelab/core'
 import { writePasswordFile } from './password-file.js'
-import { parseUsersCommand, passwordLocation, runUsersCommand, USERS_FLAGS, USERS_USAGE, type UsersFlags } from './registry-users.js'
+import { parseUsersCommand, passwordLocation, runUsersCommand, storedNotLive, USERS_FLAGS, USERS_USAGE, type UsersFlags } from './registry-users.js'
 
 /**
  * The whole `users` task on a TaskIo, so tests run it in-process. `readStdin` is only called with --password-stdin.
@@ -21,10 +21,13 @@ export function usersTask(io: TaskIo, readStdin: () => Promise<string>): Promise
       const configFile = resolveConfigFile({ configPath: flags.config, cwd: io.cwd, env: io.env })
       const outcome = await runUsersCommand(ctx, command, { configFile, env: io.env })
       const chosenByUser = command.verb === 'add' && stdinPassword !== undefined
-      if (!outcome.password || outcome.run.failed > 0 || ctx.plan || chosenByUser) return outcome.run
+      const failed = outcome.run.failed > 0
+      // Once stored, the new password is the one every later run keeps, even if a step after it failed: hand it over.
+      if (failed && outcome.stored) reporter.warn(undefined, storedNotLive(ctx.config.registry, outcome.name))
+      if (!outcome.password || (failed && !outcome.stored) || ctx.plan || chosenByUser) return outcome.run
       if (flags['password-file']) writePasswordFile(flags['password-file'], outcome.password)
       if (flags['show-password']) io.stdout.write(`${outcome.name}: ${outcome.password.reveal()}\n`)
-      if (!flags['password-file'] && !flags['show-password']) reporter.warn(undefined, passwordLocation(ctx.config.registry, outcome.name))
+      if (!flags['password-file'] && !flags['show-password'] && !failed) reporter.warn(undefined, passwordLocation(ctx.config.registry, outcome.name))
       return outcome.run
     } finally {
       await lock?.release().catch(() => undefined)
