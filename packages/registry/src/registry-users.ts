@@ -57,6 +57,7 @@ export type UsersOutcome = {
 export async function runUsersCommand(ctx: ToolContext, command: UsersCommand, target: UsersTarget): Promise<UsersOutcome> {
   const registry = ctx.config.registry
   checkUsersCommand(registry, command, target)
+  await checkNoUnfinishedRotation(ctx, command)
   const password = command.verb === 'remove' ? undefined : (command.verb === 'add' && command.password) || new Secret(randomBytes(24).toString('base64url'))
   const users = command.verb === 'add' ? [...registry.users, { name: command.name }] : command.verb === 'remove' ? registry.users.filter((u) => u.name !== command.name) : registry.users
   const edited = { ...registry, users }
@@ -105,6 +106,24 @@ function checkUsersCommand(registry: HomelabConfig['registry'], command: UsersCo
       )
     }
   }
+}
+
+/*
+ * The record `pnpm rotate-credentials` keeps while a rotation is unfinished (tasks/runbooks/rotation-state.ts writes
+ * it; this package cannot import tasks): key `user` names whose password it is moving to the one under `next`.
+ */
+const ROTATION_RECORD = 'registry-rotation'
+
+/** A users command on the user an unfinished rotation is for would be undone, or undo it, when the rotation resumes. */
+async function checkNoUnfinishedRotation(ctx: ToolContext, command: UsersCommand): Promise<void> {
+  const namespace = ctx.config.kubernetes.namespace
+  const record = await ctx.kube().get({ apiVersion: 'v1', kind: 'Secret', namespace, name: ROTATION_RECORD })
+  const user = (record?.['data'] as Record<string, string> | undefined)?.['user']
+  if (user === undefined || Buffer.from(user, 'base64').toString('utf8') !== command.name) return
+  throw new RegistryUsersError(`a pnpm rotate-credentials of ${command.name}'s password is unfinished (Secret ${namespace}/${ROTATION_RECORD}), so users ${command.verb} ${command.name} would clash with it`, {
+    key: 'registry.users',
+    hint: `finish it first (pnpm rotate-credentials), or, if it is abandoned, delete the record (kubectl -n ${namespace} delete secret ${ROTATION_RECORD}), then run users ${command.verb} ${command.name} again`,
+  })
 }
 
 /** Pure: the set `HOMELAB_REGISTRY__USERS__<j>__*` variables with j >= from, which a removal at `from` would shift. */
