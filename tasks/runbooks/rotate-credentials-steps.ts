@@ -1,4 +1,4 @@
-import { applyStep, checkStep, waitFor, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, checkStep, StepSkipped, waitFor, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
 import { nodeTrust, TRUST_MATERIAL_STEP } from '@homelab/node-trust'
 import { resolveRegistryCredentials } from '@homelab/registry'
 import { loginAccepted, loginRefused, registryEndpoint } from './registry-endpoint.js'
@@ -10,7 +10,10 @@ const STEP = {
   newAccepted: 'registry accepts the new password',
   oldRejected: 'registry rejects the old password',
   finish: 'finish the rotation',
+  pulls: 'a pull with the new password on every node',
 } as const
+
+const planSkipped = (name: string): Step<null, never> => checkStep(name, () => Promise.reject(new StepSkipped('--plan applies nothing, so nothing is pushed or pulled')))
 
 /**
  * New password → credentials Secret → htpasswd Secret → every node's registries.yaml (node-trust's own steps: one
@@ -28,7 +31,9 @@ export async function rotateCredentialsSteps(ctx: ToolContext, state: RotationSt
   // The nodes get registry.users[0]'s login; rotating another user leaves them alone.
   const nodesUseIt = ctx.config.registry.users[0]?.name === state.user
   const nodeSteps = nodesUseIt ? (await nodeTrust.bootstrap(ctx)).map((s) => (s.name === TRUST_MATERIAL_STEP ? { ...s, needs: [STEP.newAccepted] } : s)) : []
-  const pullSteps = nodesUseIt ? ((await nodeTrust.verify?.(ctx)) ?? []).map((s) => ({ ...s, needs: [TEST_IMAGE_STEP, ...nodeSteps.map((n) => n.name)] })) : []
+  // Added to, not replacing, their own needs (a pull needs node-trust's push). Under --plan they would push and pull
+  // for real: one skipped line says what the run would check instead.
+  const pullSteps = !nodesUseIt ? [] : ctx.plan ? [planSkipped(STEP.pulls)] : ((await nodeTrust.verify?.(ctx)) ?? []).map((s) => ({ ...s, needs: [...(s.needs ?? []), TEST_IMAGE_STEP, ...nodeSteps.map((n) => n.name)] }))
   return [
     record,
     credentialsStep,
