@@ -1,6 +1,8 @@
-import { describeRef, issuedSecretOf, issuedSecretStep, refOf, retryPolicyFromConfig, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { describeRef, issuedSecretOf, issuedSecretStep, refOf, retryPolicyFromConfig, StepSkipped, type HomelabConfig, type IssuedSecret, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { configMapOwnership, dnsRecordsStep, piholeConnector } from '@homelab/dns'
+import { renderLocalstackManifests } from '@homelab/localstack'
 import { trustNodes } from '@homelab/node-trust'
+import { renderRegistryObjects } from '@homelab/registry'
 import { foreignObjectsIn, listOwnedObjects } from './owned-objects.js'
 import { teardownNodeStep } from './teardown-node-step.js'
 
@@ -29,11 +31,32 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
     o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, firstStages))
   // A kept PVC's step is skipped on purpose; what comes after must not wait for it (a skipped need skips the step).
   const deleted = objectSteps.filter((s) => !s.name.startsWith('keep ')).map((s) => s.name)
-  // cert-manager keeps a Certificate's Secret when the Certificate goes; the one it issued for ours goes with it.
-  const issuedSecretSteps = namespaced.flatMap((o) => issuedSecretOf(o, 'teardown')).map((issued) => issuedSecretStep(kube, issued, { after: deleted }))
+  // cert-manager keeps a Certificate's Secret when the Certificate goes; the one it issued for ours goes with it. The
+  // config's own Certificates count too: a teardown stopped after the Certificates went would otherwise leave their
+  // Secrets (the root CA's private key among them) for good, with nothing left to find them by.
+  const issued = uniqueBySecret([...namespaced.flatMap((o) => issuedSecretOf(o, 'teardown')), ...configuredIssuedSecrets(ctx.config)])
+  const issuedSecretSteps = issued.map((i) => issuedSecretStep(kube, i, { after: deleted }))
   const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deleted))
   const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...deleted, ...issuerSteps.map((s) => s.name)]))
   return [...dns, ...nodes, ...objectSteps, ...issuedSecretSteps, ...issuerSteps, ...namespaceSteps]
+}
+
+/** The Secrets cert-manager issues for the Certificates this config renders, the retired ones included. */
+function configuredIssuedSecrets(config: HomelabConfig): IssuedSecret[] {
+  const registry = renderRegistryObjects(config)
+  const certificates = [registry.certificate, registry.ui?.certificate, registry.caChain?.rootCertificate, renderLocalstackManifests(config).certificate]
+  return [...certificates.flatMap((c) => (c ? issuedSecretOf(c, 'teardown') : [])), ...registry.retiredIssuedSecrets.map((i) => ({ ...i, because: 'teardown' }))]
+}
+
+/** One step per Secret: the first claim on it (the live Certificate's, listed first) wins. */
+function uniqueBySecret(issued: IssuedSecret[]): IssuedSecret[] {
+  const seen = new Set<string>()
+  return issued.filter((i) => {
+    const key = describeRef(i.secret)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 function dnsSteps(ctx: ToolContext): Step<any, any, any>[] {

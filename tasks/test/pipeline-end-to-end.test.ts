@@ -217,6 +217,17 @@ E2e('a record deleted, a node file edited and the registry scaled to 0 by hand: 
   assert.is(again.code, 0, again.output)
 })
 
+E2e('rotate-credentials --plan changes nothing anywhere: no Secret, no node file, no restart, no push or pull', async (ctx) => {
+  const before = await footprint(ctx.homelab)
+  const plan = await tool(ctx, 'tasks/rotate-credentials.ts', ['--plan'])
+  assert.is(plan.code, 0, plan.output)
+  assert.match(plan.output, /skipped +a pull with the new password on every node: --plan applies nothing, so nothing is pushed or pulled/)
+  assert.not.match(plan.output, /(ok|changed) +(pull |push the node pull test image)/, plan.output)
+  const after = await footprint(ctx.homelab)
+  assert.equal(movedObjects(before, after), [])
+  assert.equal([after.mtimes, after.restarts], [before.mtimes, before.restarts])
+})
+
 E2e('rotate-credentials interrupted at a read-only node fails there; the re-run finishes the same rotation on every node', async (ctx) => {
   const kube = kubeOf(ctx.homelab)
   const old = await storedSecretValueOf(kube, NS.registry, 'registry-credentials', 'admin')
@@ -251,11 +262,15 @@ E2e('teardown --plan shows everything and changes nothing; teardown --yes remove
   const otherKube = createKubeClient({ kubeconfigPath: ctx.homelab.lab.kubeconfigPath, fieldManager: 'someone-else' })
   await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'e2e-unrelated-ca', namespace: 'cert-manager' }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
   assert.ok(await kube.get({ apiVersion: 'v1', kind: 'Secret', name: 'e2e-root-ca', namespace: 'cert-manager' }), 'cert-manager issued the CA Secret')
+  // As a teardown stopped after deleting the Certificates leaves it: the root CA's Certificate gone, its Secret
+  // (the CA's private key) still there, found now only through the config.
+  await kube.delete({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', name: 'e2e-root-ca', namespace: 'cert-manager' })
   const before = await footprint(ctx.homelab)
   const plan = await tool(ctx, 'tasks/teardown.ts', ['--plan'])
   assert.is(plan.code, 0, plan.output)
   assert.match(plan.output, /delete Deployment e2e-registry\/registry/)
   assert.match(plan.output, /skipped\s+keep PersistentVolumeClaim e2e-registry\/registry-data/)
+  assert.match(plan.output, /changed +remove Secret cert-manager\/e2e-root-ca/, plan.output)
   assert.equal(movedObjects(before, await footprint(ctx.homelab)), [])
 
   // A live run (here gc) holds the registry: teardown removes nothing under it, and says who holds what.
