@@ -57,7 +57,8 @@ export async function rotateCredentialsSteps(ctx: ToolContext, state: RotationSt
       const endpoint = await registryEndpoint(ctx)
       if (await loginAccepted(endpoint, { username: state.user, password: state.previous })) throw loginRefused(endpoint, { username: state.user, password: state.previous }, 'rejected')
     }, [STEP.newAccepted]),
-    finishStep(ctx, [STEP.oldRejected, ...pullSteps.map((s) => s.name), ...nodeSteps.map((s) => s.name)]),
+    // Under --plan the pulls are one skipped line, which would skip this one too: the plan shows the delete all the same.
+    finishStep(ctx, [STEP.oldRejected, ...(ctx.plan ? [] : pullSteps.map((s) => s.name)), ...nodeSteps.map((s) => s.name)]),
   ]
 }
 

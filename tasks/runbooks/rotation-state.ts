@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { MANAGED_BY, Secret, type HomelabConfig, type KubeClient, type KubeObject, type ObjectRef } from '@homelab/core'
-import { storedSecretValue } from '@homelab/registry'
+import { ROTATION_RECORD, storedSecretValue } from '@homelab/registry'
 import { RunbookError } from './errors/runbook-error.js'
 
 /**
@@ -9,9 +9,7 @@ import { RunbookError } from './errors/runbook-error.js'
  */
 export type RotationState = { user: string; next: Secret; previous: Secret | undefined; resumed: boolean }
 
-export const ROTATION_SECRET = 'registry-rotation'
-
-export const rotationRef = (config: HomelabConfig): ObjectRef & { namespace: string } => ({ apiVersion: 'v1', kind: 'Secret', namespace: config.kubernetes.namespace, name: ROTATION_SECRET })
+export const rotationRef = (config: HomelabConfig): ObjectRef & { namespace: string } => ({ apiVersion: 'v1', kind: 'Secret', namespace: config.kubernetes.namespace, name: ROTATION_RECORD })
 
 const decode = (value: string | undefined) => (value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8'))
 
@@ -21,14 +19,14 @@ export async function rotationState(kube: KubeClient, config: HomelabConfig, req
   if (stored?.['user'] && stored['next']) {
     const user = decode(stored['user'])!
     if (requestedUser && requestedUser !== user) {
-      throw new RunbookError(`a rotation of ${user}'s password is still unfinished; it must end before ${requestedUser}'s starts`, { key: `Secret ${config.kubernetes.namespace}/${ROTATION_SECRET}`, hint: `run rotate-credentials without --user (or with --user ${user}) to finish it` })
+      throw new RunbookError(`a rotation of ${user}'s password is still unfinished; it must end before ${requestedUser}'s starts`, { key: `Secret ${config.kubernetes.namespace}/${ROTATION_RECORD}`, hint: `run rotate-credentials without --user (or with --user ${user}) to finish it` })
     }
     // The record outlives config edits: a user removed since would make "registry accepts the new password" wait
     // until it times out, on every run. Deleting the record is the operator's call, so say exactly how.
     if (!config.registry.users.some((u) => u.name === user)) {
       throw new RunbookError(`the unfinished rotation of ${user}'s password cannot finish: ${user} is no longer in registry.users`, {
-        key: `Secret ${config.kubernetes.namespace}/${ROTATION_SECRET}`,
-        hint: `if ${user} was removed on purpose, delete the rotation record (kubectl -n ${config.kubernetes.namespace} delete secret ${ROTATION_SECRET}) and run rotate-credentials again; else add ${user} back to registry.users`,
+        key: `Secret ${config.kubernetes.namespace}/${ROTATION_RECORD}`,
+        hint: `if ${user} was removed on purpose, delete the rotation record (kubectl -n ${config.kubernetes.namespace} delete secret ${ROTATION_RECORD}) and run rotate-credentials again; else add ${user} back to registry.users`,
       })
     }
     const previous = decode(stored['previous'])
@@ -52,7 +50,7 @@ export function rotationSecret(config: HomelabConfig, state: RotationState): Kub
     kind: 'Secret',
     type: 'Opaque',
     metadata: {
-      name: ROTATION_SECRET,
+      name: ROTATION_RECORD,
       namespace: config.kubernetes.namespace,
       labels: { ...MANAGED_BY },
       annotations: { 'homelab-devtools/purpose': 'an unfinished registry password rotation; `pnpm rotate-credentials` finishes it' },

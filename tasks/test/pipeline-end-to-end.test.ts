@@ -223,6 +223,7 @@ E2e('rotate-credentials --plan changes nothing anywhere: no Secret, no node file
   assert.is(plan.code, 0, plan.output)
   assert.match(plan.output, /skipped +a pull with the new password on every node: --plan applies nothing, so nothing is pushed or pulled/)
   assert.not.match(plan.output, /(ok|changed) +(pull |push the node pull test image)/, plan.output)
+  assert.match(plan.output, /changed +finish the rotation\n +~ delete Secret e2e-homelab-devtools\/registry-rotation/, plan.output)
   const after = await footprint(ctx.homelab)
   assert.equal(movedObjects(before, after), [])
   assert.equal([after.mtimes, after.restarts], [before.mtimes, before.restarts])

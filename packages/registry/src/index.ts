@@ -16,7 +16,7 @@ export { oldAuthSecretsStep, planOldAuthSecrets, heldOldSecrets, describeHeldOld
 export { ManifestError } from '@homelab/core'
 export { RegistryUsersError } from './errors/registry-users-error.js'
 export { RegistryCredentialsError } from './errors/registry-credentials-error.js'
-export { runUsersCommand, parseUsersCommand, passwordLocation, USERS_FLAGS, USERS_USAGE, type UsersFlags, type UsersCommand, type UsersOutcome, type UsersTarget } from './registry-users.js'
+export { runUsersCommand, parseUsersCommand, ROTATION_RECORD, passwordLocation, USERS_FLAGS, USERS_USAGE, type UsersFlags, type UsersCommand, type UsersOutcome, type UsersTarget } from './registry-users.js'
 export { editConfigUsers, configUsersStep, writeFileAtomic, type UsersEdit } from './config-users-file.js'
 export { writePasswordFile } from './password-file.js'
 export { usersTask } from './users-task.js'

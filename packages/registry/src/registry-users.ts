@@ -108,11 +108,11 @@ function checkUsersCommand(registry: HomelabConfig['registry'], command: UsersCo
   }
 }
 
-/*
+/**
  * The record `pnpm rotate-credentials` keeps while a rotation is unfinished (tasks/runbooks/rotation-state.ts writes
- * it; this package cannot import tasks): key `user` names whose password it is moving to the one under `next`.
+ * and reads it): key `user` names whose password it is moving to the one under `next`.
  */
-const ROTATION_RECORD = 'registry-rotation'
+export const ROTATION_RECORD = 'registry-rotation'
 
 /** A users command on the user an unfinished rotation is for would be undone, or undo it, when the rotation resumes. */
 async function checkNoUnfinishedRotation(ctx: ToolContext, command: UsersCommand): Promise<void> {
