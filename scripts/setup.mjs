@@ -22,7 +22,8 @@ function run(cmd, args, opts = {}) {
 }
 
 function pnpmOnPath() {
-  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8' })
+  // Not pnpm's switch to the version package.json pins (it would download that first): the version it is.
+  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8', env: { ...process.env, npm_config_manage_package_manager_versions: 'false' } })
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
@@ -45,19 +46,38 @@ function resolvesFrom(file, name) {
   }
 }
 
-// Corepack cannot verify pnpm's signatures against this machine's registry, so pnpm comes from npm, pinned.
+/** Whether npm's global folder holds this package (installed by an earlier setup, or by hand). */
+function globalPackage(name) {
+  return spawnSync('npm', ['ls', '--global', '--depth=0', name], { encoding: 'utf8' }).status === 0
+}
+
+// pnpm comes from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry), as
+// @pnpm/exe: pnpm's own standalone build, the one pnpm's install script installs. It starts in about 0.2 s, where the
+// JavaScript package takes 0.35 s on Node 20 even with v8-compile-cache, and every pnpm command pays that start,
+// `pnpm turbo bootstrap` included. npm links one package per bin name, so a JavaScript pnpm in npm's global folder
+// goes first. Should the standalone build not answer (its preinstall links the binary for this platform), the
+// JavaScript package is the fallback.
 const have = pnpmOnPath()
 if (have !== pnpmVersion) {
   log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
-  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
+  if (globalPackage('pnpm')) run('npm', ['uninstall', '--global', '--no-fund', '--no-audit', 'pnpm'])
+  run('npm', ['install', '--global', '--no-fund', '--no-audit', '--allow-scripts=@pnpm/exe', `@pnpm/exe@${pnpmVersion}`])
+  if (pnpmOnPath() !== pnpmVersion) {
+    log(`@pnpm/exe@${pnpmVersion} does not answer here; installing the JavaScript pnpm@${pnpmVersion} instead`)
+    run('npm', ['uninstall', '--global', '--no-fund', '--no-audit', '@pnpm/exe'])
+    run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
+  }
+  const now = pnpmOnPath()
+  if (now !== pnpmVersion) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the pinned ${pnpmVersion}, which npm installed in its global folder; put that folder's bin first on PATH`)
 }
 
-// pnpm's launcher loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its own):
-// pnpm then compiles less of its 8 MB bundle on every start, about 0.08 s off every pnpm command here. npm's
-// global folder is on the launcher's module path, so that is where it goes, when pnpm itself was installed there.
+// A JavaScript pnpm (one the user installed at the pinned version) loads v8-compile-cache when it can find it, for
+// Node < 22 (which has no compile cache of its own): pnpm then compiles less of its 8 MB bundle on every start, about
+// 0.08 s off every pnpm command here. npm's global folder is on its launcher's module path, so that is where it goes,
+// when pnpm itself was installed there. (The standalone build has its own cache and is no JavaScript file.)
 const COMPILE_CACHE = 'v8-compile-cache@2.4.0'
 const launcher = pnpmLauncher()
-if (Number(process.versions.node.split('.')[0]) < 22 && launcher && !resolvesFrom(launcher, 'v8-compile-cache')) {
+if (Number(process.versions.node.split('.')[0]) < 22 && launcher?.endsWith('.cjs') && !resolvesFrom(launcher, 'v8-compile-cache')) {
   const globalRoot = spawnSync('npm', ['root', '--global'], { encoding: 'utf8' }).stdout?.trim()
   if (globalRoot && launcher.startsWith(`${globalRoot}/`)) {
     log(`installing ${COMPILE_CACHE} next to pnpm, which loads it to start faster on Node ${process.versions.node}`)
