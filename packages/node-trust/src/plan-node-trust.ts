@@ -22,6 +22,8 @@ const REGISTRIES_MODE = 0o600
  */
 function sameValues(current: string | undefined, merged: string, limits: MergeLimits): boolean {
   if (current === undefined) return false
+  // The file as this tool last wrote it: the merge renders it unchanged, and no parse is needed to say so.
+  if (current === merged) return true
   // Both already parsed cleanly inside the merge, within the same alias limit.
   return isDeepStrictEqual(parse(current, { maxAliasCount: limits.maxAliasCount }), parse(merged, { maxAliasCount: limits.maxAliasCount }))
 }
