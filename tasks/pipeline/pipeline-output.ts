@@ -75,3 +75,44 @@ export function prefixedLines(prefix: string, onLine: (line: string) => void): O
     },
   }
 }
+
+/**
+ * The pipeline's stdout written once per turn of the event loop instead of once per line: a no-op bootstrap prints
+ * about 350 lines, and each write is a system call that wakes whoever reads the pipe. A line for stderr first hands
+ * on what stdout holds, so the two keep their order on a terminal; so do `close()` and the process's exit.
+ */
+export function batchedOutput(io: Pick<TaskIo, 'stdout' | 'stderr'>): Pick<TaskIo, 'stdout' | 'stderr'> & { close(): void } {
+  let held = ''
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    if (!held) return
+    const text = held
+    held = ''
+    io.stdout.write(text)
+  }
+  process.on('exit', flush)
+  return {
+    stdout: {
+      write(text: string) {
+        held += text
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(flush)
+        }
+        return true
+      },
+      ...(io.stdout.isTTY === undefined ? {} : { isTTY: io.stdout.isTTY }),
+    },
+    stderr: {
+      write(text: string) {
+        flush()
+        return io.stderr.write(text)
+      },
+    },
+    close() {
+      flush()
+      process.off('exit', flush)
+    },
+  }
+}

@@ -7,7 +7,7 @@ import { isFiltered, parsePipelineArgs, pipelineEnvironment, ROOT_TASKS, turboRu
 import { openNodeConnections, openPipelineContext } from './pipeline-context.js'
 import { takePipelineLock } from './pipeline-lock.js'
 import { separateProcessesExitCode, turboTaskFailure } from './pipeline-exit-code.js'
-import { pipelineOutput, type PipelineOutput } from './pipeline-output.js'
+import { batchedOutput, pipelineOutput, type PipelineOutput } from './pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES } from './pipeline-tasks.js'
 import { runGraphInProcess } from './run-in-process.js'
 import { turboTaskGraph, type GraphTask } from './task-graph.js'
@@ -53,6 +53,15 @@ export async function pnpmTurbo(io: TaskIo): Promise<number> {
  * `--separate-processes` has turbo run each task as its own process, as `pnpm exec turbo run …` does.
  */
 export async function runTurboPipeline(args: Pipeline, io: TaskIo): Promise<number> {
+  const batched = batchedOutput(io)
+  try {
+    return await runPipeline(args, { ...io, stdout: batched.stdout, stderr: batched.stderr })
+  } finally {
+    batched.close()
+  }
+}
+
+async function runPipeline(args: Pipeline, io: TaskIo): Promise<number> {
   const { env, toolArgs } = pipelineEnvironment(args, io.cwd, io.env, existsSync)
   const turboEnv = () => ({ ...env, TURBO_NO_UPDATE_NOTIFIER: '1', TURBO_TELEMETRY_DISABLED: '1' })
   const output = pipelineOutput(args.json, io)

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createReporter, ToolClients, type TaskIo } from '@homelab/core'
 import { parsePipelineArgs, turboRunArgv, PIPELINE_VERBS } from '../pipeline/pipeline-args.js'
-import { pipelineOutput, prefixedLines, taskPrefix } from '../pipeline/pipeline-output.js'
+import { batchedOutput, pipelineOutput, prefixedLines, taskPrefix } from '../pipeline/pipeline-output.js'
 import { PIPELINE_TASK_ENTRIES, type TaskEntry } from '../pipeline/pipeline-tasks.js'
 import { separateProcessesExitCode, turboTaskFailure } from '../pipeline/pipeline-exit-code.js'
 import { runGraphInProcess } from '../pipeline/run-in-process.js'
@@ -151,6 +151,26 @@ Exits('turbo\'s line for a failed task gives its id and code; a task\'s own outp
   assert.is(turboTaskFailure('@homelab/dns#bootstrap:  WARNING  command finished with error, but continuing...'), undefined)
 })
 
+const Batched = suite('the pipeline\'s stdout, written once per turn of the event loop')
+
+Batched('lines of one turn go out in one write, stderr first hands on what stdout holds, close() the rest', async () => {
+  const writes: string[] = []
+  const batched = batchedOutput({ stdout: { write: (s: string) => writes.push(`out:${s}`) }, stderr: { write: (s: string) => writes.push(`err:${s}`) } })
+  batched.stdout.write('a\n')
+  batched.stdout.write('b\n')
+  assert.equal(writes, [], 'held until the turn ends')
+  await new Promise((r) => setImmediate(r))
+  assert.equal(writes, ['out:a\nb\n'])
+  batched.stdout.write('c\n')
+  batched.stderr.write('oops\n')
+  assert.equal(writes.slice(1), ['out:c\n', 'err:oops\n'], 'stdout before stderr, in the order written')
+  batched.stdout.write('d\n')
+  batched.close()
+  assert.equal(writes.slice(3), ['out:d\n'])
+  await new Promise((r) => setImmediate(r))
+  assert.is(writes.length, 4, 'nothing written twice')
+})
+
 const Table = suite('the in-process task table')
 
 Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can drift from the other', async () => {
@@ -165,4 +185,5 @@ Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can d
 
 Graph.run()
 Exits.run()
+Batched.run()
 Table.run()
