@@ -14,7 +14,8 @@ export type TeardownOptions = {
 
 /**
  * Everything the tool made, and nothing else: DNS records by the ownership list (other records stay), our entries in
- * each node's registries.yaml (other content stays), then our objects (label + field manager). PVCs, and the
+ * each node's registries.yaml (other content stays), and our objects (label + field manager), those holding the
+ * ownership records last. PVCs, and the
  * namespaces holding them, stay unless --delete-data; a namespace with someone else's objects always stays.
  */
 export async function teardownSteps(ctx: ToolContext, options: TeardownOptions): Promise<Step<any, any, any>[]> {
@@ -27,18 +28,34 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   const clusterIssuers = owned.filter((o) => o.kind === 'ClusterIssuer')
   const namespaces = owned.filter((o) => o.kind === 'Namespace')
   const firstStages = [...dns, ...nodes].map((s) => s.name)
+  const holdsRecords = (o: KubeObject) => holdsTeardownRecords(o, ctx.config)
   const objectSteps = namespaced.map((o) =>
-    o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, firstStages))
+    o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, holdsRecords(o) ? firstStages : []))
   // A kept PVC's step is skipped on purpose; what comes after must not wait for it (a skipped need skips the step).
-  const deleted = objectSteps.filter((s) => !s.name.startsWith('keep ')).map((s) => s.name)
+  const deletedSteps = objectSteps.filter((s) => !s.name.startsWith('keep '))
+  const deleted = deletedSteps.map((s) => s.name)
+  const deletedElsewhere = namespaced.filter((o, i) => !holdsRecords(o) && deletedSteps.includes(objectSteps[i]!)).map((o) => `delete ${describeRef(refOf(o))}`)
   // cert-manager keeps a Certificate's Secret when the Certificate goes; the one it issued for ours goes with it. The
   // config's own Certificates count too: a teardown stopped after the Certificates went would otherwise leave their
   // Secrets (the root CA's private key among them) for good, with nothing left to find them by.
   const issued = uniqueBySecret([...namespaced.flatMap((o) => issuedSecretOf(o, 'teardown')), ...configuredIssuedSecrets(ctx.config)])
   const issuedSecretSteps = issued.map((i) => issuedSecretStep(kube, i, { after: deleted }))
-  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deleted))
-  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, [...deleted, ...issuerSteps.map((s) => s.name)]))
+  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deletedElsewhere))
+  const issuerNames = issuerSteps.map((s) => s.name)
+  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, holdsRecords(o) ? [...firstStages, ...deleted, ...issuerNames] : [...deletedElsewhere, ...issuerNames]))
   return [...dns, ...nodes, ...objectSteps, ...issuedSecretSteps, ...issuerSteps, ...namespaceSteps]
+}
+
+/**
+ * Pure. Whether an object goes only after the DNS records and node entries are out: the tool's namespace and what is in
+ * it, where the DNS ownership list and node-trust's record of registry hosts live. Gone early, a Pi-hole or node that
+ * was down would keep records and entries that nothing names any more. Everything else goes whatever those steps did:
+ * a Pi-hole that is down stops the DNS part of a teardown, not the rest, and the next teardown finds its records by
+ * the list that was kept.
+ */
+export function holdsTeardownRecords(object: KubeObject, config: HomelabConfig): boolean {
+  const namespace = config.kubernetes.namespace
+  return object.kind === 'Namespace' ? object.metadata.name === namespace : object.metadata.namespace === namespace
 }
 
 /** The Secrets cert-manager issues for the Certificates this config renders, the retired ones included. */

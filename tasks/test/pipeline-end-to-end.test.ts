@@ -285,6 +285,17 @@ E2e('teardown --plan shows everything and changes nothing; teardown --yes remove
   assert.equal([...afterRefusal.versions.keys()], [...before.versions.keys()])
   assert.equal([afterRefusal.piholeWrites, afterRefusal.mtimes, afterRefusal.restarts], [before.piholeWrites, before.mtimes, before.restarts])
 
+  // A Pi-hole that fails once the plan is shown (a plan that fails starts nothing) stops the DNS part only: the rest
+  // goes, and the tool's namespace keeps the ownership list that lets the next teardown find the records left on it.
+  const down = ctx.homelab.piholes[1]!
+  await down.setFault({ kind: 'status', status: 500, match: { method: 'DELETE' } })
+  const partial = await tool(ctx, 'tasks/teardown.ts', ['--yes']).finally(() => down.setFault(undefined))
+  assert.is(partial.code, 1, partial.output)
+  assert.match(partial.output, /== teardown\n[^]*failed\s+dns records on pihole-2/, partial.output)
+  assert.is(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'registry', namespace: NS.registry }), undefined, partial.output)
+  assert.ok(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'dns-records', namespace: NS.tool }), partial.output)
+  assert.ok(down.records().hosts.some((h) => h.includes(DOMAIN) && h !== FOREIGN_RECORD), 'the records on the Pi-hole that was down are still there')
+
   const run = await tool(ctx, 'tasks/teardown.ts', ['--yes'])
   assert.is(run.code, 0, run.output)
   for (const pihole of ctx.homelab.piholes) assert.not.ok(pihole.records().hosts.some((h) => h.includes(DOMAIN) && h !== FOREIGN_RECORD), pihole.url)

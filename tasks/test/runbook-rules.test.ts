@@ -9,6 +9,7 @@ import { removeRegistryTrust } from '../runbooks/remove-registry-trust.js'
 import { configuredReadTimeout, readTimeoutWarning } from '../runbooks/traefik-read-timeout.js'
 import { inScope, isForeign, isOurs } from '../runbooks/owned-objects.js'
 import { planNodeCleanup } from '../runbooks/teardown-node-step.js'
+import { holdsTeardownRecords } from '../runbooks/teardown-steps.js'
 
 const chart = (values: string): KubeObject => ({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChartConfig', metadata: { name: 'traefik', namespace: 'kube-system' }, spec: { valuesContent: values } })
 
@@ -123,6 +124,17 @@ Scope('its namespaces, its CA chain and the LocalRegistryHosting ConfigMap; anot
   assert.not.ok(inScope(at('Deployment', 'registry', 'other-registry'), config))
   assert.not.ok(inScope(at('ClusterIssuer', 'other-ca'), config))
   assert.not.ok(inScope(at('Namespace', 'other-registry'), config))
+})
+Scope('only the tool’s namespace and what is in it wait for the DNS records and node entries to be out', () => {
+  const config = parseConfig('{}', { sourceName: '/tmp/h.yaml', baseDir: '/tmp', env: {} })
+  const at = (kind: string, name: string, namespace?: string) => ({ apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) } }) as KubeObject
+  const tool = config.kubernetes.namespace
+  assert.ok(holdsTeardownRecords(at('ConfigMap', config.dns.stateConfigMap, tool), config))
+  assert.ok(holdsTeardownRecords(at('ConfigMap', 'node-trust-hosts', tool), config))
+  assert.ok(holdsTeardownRecords(at('Namespace', tool), config))
+  assert.not.ok(holdsTeardownRecords(at('Deployment', 'registry', config.registry.namespace), config))
+  assert.not.ok(holdsTeardownRecords(at('Namespace', config.registry.namespace), config))
+  assert.not.ok(holdsTeardownRecords(at('ClusterIssuer', 'homelab-ca'), config))
 })
 Scope.run()
 
