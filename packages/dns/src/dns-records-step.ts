@@ -26,9 +26,12 @@ export function dnsRecordsStep(options: DnsRecordsStepOptions): Step<RecordsSnap
     ...(options.needs ? { needs: options.needs } : {}),
     async check(ctx) {
       warnInsecure(pihole, ctx)
-      const current = await pihole.withSession((session) => session.list())
-      const { owned, restartPending } = await ownership.read(pihole.url)
       const wanted = options.wanted()
+      const { owned, restartPending } = await ownership.read(pihole.url)
+      // Nothing wanted and nothing of ours there (teardown, where this Pi-hole never got a record): nothing to read, so
+      // no login, and a Pi-hole that is gone for good, or down, does not hold the rest back.
+      if (wanted.length === 0 && owned.size === 0 && !restartPending) return { current: [], owned, restartPending }
+      const current = await pihole.withSession((session) => session.list())
       const leftOver = options.prune ? [] : unwantedOwned(current, wanted, owned)
       if (leftOver.length > 0) ctx.warn(`${leftOver.length} record(s) this tool made are no longer wanted (${leftOver.map((e) => describeRecord(e.record)).join(', ')}); \`pnpm --filter dns run prune\` removes them`)
       for (const entry of servedByOthers(current, wanted, owned, options.adopt)) {
