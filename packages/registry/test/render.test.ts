@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import type { KubeObject } from '@homelab/core'
 import {
-  CONFIG_CHECKSUM_ANNOTATION, listRegistryObjects, ManifestError, renderRegistryObjects, validateObject, type RegistryObjects,
+  CONFIG_CHECKSUM_ANNOTATION, listRegistryObjects, ManifestError, REGISTRY_NAMES, renderRegistryObjects, validateObject, type RegistryObjects,
 } from '../src/index.js'
 import { testConfig } from './fixtures/test-config.js'
 
@@ -181,6 +181,18 @@ Render('a schema failure names the object and the field before anything is sent'
     assert.match((e as Error).message, /Deployment registry\/registry/)
     assert.match((e as Error).message, /spec\.template\.spec\.containers\[0\]\.ports\[0\]\.containerPort/)
     assert.is((e as ManifestError).field, 'spec.template.spec.containers[0].ports[0].containerPort')
+  }
+})
+
+Render('the config refuses, for either auth Secret, every Secret name the registry keeps for itself (core restates them)', () => {
+  const objects = renderRegistryObjects(testConfig())
+  const secretOf = (certificate: KubeObject) => String((certificate['spec'] as { secretName: string }).secretName)
+  const kept = [REGISTRY_NAMES.httpSecret, secretOf(objects.certificate), secretOf(objects.ui!.certificate)]
+  assert.is(new Set(kept).size, 3)
+  for (const name of kept) {
+    for (const key of ['secretName', 'credentialsSecretName']) {
+      assert.throws(() => testConfig({ registry: { auth: { [key]: name } } }), (error: Error) => error.message.includes(`registry.auth.${key}`) && error.message.includes(name), `${key}: ${name}`)
+    }
   }
 })
 
