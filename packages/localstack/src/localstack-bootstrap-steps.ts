@@ -1,4 +1,4 @@
-import { applyStep, checkStep, claimStep, issuedSecretOf, issuedSecretStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, certificateWitness, checkStep, claimStep, issuedSecretOf, issuedSecretStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
@@ -94,10 +94,12 @@ function switchedOffSteps(ctx: ToolContext): Step<any, any, any>[] {
   const kube = ctx.kube()
   const off = 'localstack.enabled is false'
   const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: NAMES.pvc }
+  // The names the live Certificate held, for its Secret's step: a new `domain` in the same edit renders other ones.
+  const certificate = certificateWitness()
   return [
     editionStep(config),
-    ...Object.values(REMOVABLE).map(({ step, ref }) => removeStep(kube, { ...ref, namespace }, { name: step, because: off, skipWhenAbsent: off })),
-    ...issuedSecretOf(renderLocalstackManifests(config).certificate, off).map((issued) => issuedSecretStep(kube, issued, { after: [STEP.certificate] })),
+    ...Object.values(REMOVABLE).map(({ step, ref }) => removeStep(kube, { ...ref, namespace }, { name: step, because: off, skipWhenAbsent: off, ...(ref.kind === 'Certificate' ? { seen: certificate.seen } : {}) })),
+    ...issuedSecretOf(renderLocalstackManifests(config).certificate, off).map((issued) => issuedSecretStep(kube, { ...issued, live: certificate }, { after: [STEP.certificate] })),
     checkStep(STEP.pvc, async () => {
       const current = await kube.get(claim)
       if (!current || !isOurs(current, kube.fieldManager)) throw new StepSkipped(off)

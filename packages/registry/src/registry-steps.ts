@@ -1,4 +1,4 @@
-import { checkStep, describeRef, HomelabError, issuedSecretStep, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { certificateWitness, checkStep, describeRef, HomelabError, issuedSecretStep, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
 import { GcError } from './errors/gc-error.js'
 import { GC_COMPONENT } from './gc/gc-job.js'
 import { oldAuthSecretsStep } from './old-auth-secrets-step.js'
@@ -74,9 +74,13 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
 
 /** What the config switched off, and after each retired Certificate the Secret cert-manager issued for it. */
 function retiredSteps(kube: KubeClient, objects: RegistryObjects): Step[] {
-  const removals = objects.retired.map(({ ref, because }) => ({ ref: describeRef(ref), step: removeStep(kube, ref, { because }) }))
+  const witnesses = new Map(objects.retiredIssuedSecrets.map((i) => [describeRef(i.certificate), certificateWitness()]))
+  const removals = objects.retired.map(({ ref, because }) => {
+    const witness = witnesses.get(describeRef(ref))
+    return { ref: describeRef(ref), step: removeStep(kube, ref, { because, ...(witness ? { seen: witness.seen } : {}) }) }
+  })
   const removalOf = (ref: string) => removals.filter((r) => r.ref === ref).map((r) => r.step.name)
-  const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, i, { after: removalOf(describeRef(i.certificate)) }))
+  const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, { ...i, live: witnesses.get(describeRef(i.certificate))! }, { after: removalOf(describeRef(i.certificate)) }))
   return [...removals.map((r) => r.step), ...issued]
 }
 

@@ -183,6 +183,27 @@ Lab('registry.ui.enabled: false removes the TLS Secret cert-manager issued for o
   assert.equal([again.failed, again.changed], [0, 0], failures(again) + stepsWith(again, 'changed').join(', '))
 })
 
+Lab('registry.ui.enabled: false in the same edit as a new domain: the Secret issued for the old names goes too', async (ctx) => {
+  const on = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' } }))
+  const back = await run(ctx, on)
+  assert.is(back.failed, 0, failures(back))
+  // As cert-manager issues it: annotated with our Certificate and the names it asked for (the old domain's).
+  const issuer = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'cert-manager-certificates-issuing' })
+  const issued = issuedSecret(ctx, 'registry-ui-tls')
+  issued.metadata.annotations!['cert-manager.io/alt-names'] = 'registry-ui.homelab.local'
+  await issuer.apply(issued, { dryRun: false, force: true })
+
+  const moved = writeTestConfig(ctx.kubeconfigPath, { ...overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } }), domain: 'moved.home.arpa' })
+  const applied = await run(ctx, moved)
+  assert.is(applied.failed, 0, failures(applied))
+  assert.equal(stepsWith(applied, 'changed').filter((s) => s.includes('registry-ui-tls')), [`remove Certificate ${ctx.ns}/registry-ui-tls`, `remove Secret ${ctx.ns}/registry-ui-tls`], ctx.capture.all())
+  assert.equal(await present(ctx, 'registry-ui-tls'), [false])
+  assert.not.match(ctx.capture.all(), 'not known to be ours')
+  // Back on the suite's domain, UI off, for the tests after this one.
+  const restored = await run(ctx, writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } })))
+  assert.is(restored.failed, 0, failures(restored))
+})
+
 Lab('a Secret under the UI certificate\'s name issued for another Certificate, or for someone else\'s same-named one, stays', async (ctx) => {
   const off = writeTestConfig(ctx.kubeconfigPath, overrides(ctx, { auth: { secretName: 'registry-auth-v2' }, ui: { enabled: false } }))
   const issuer = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'cert-manager-certificates-issuing' })

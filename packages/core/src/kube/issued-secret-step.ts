@@ -14,8 +14,30 @@ const COMMON_NAME_ANNOTATION = 'cert-manager.io/common-name'
 /** What our Certificate asked to be issued for: DNS names, or for a CA (no DNS names) its common name. */
 export type IssuedNames = { dnsNames: readonly string[]; commonName: string | undefined }
 
-/** The Secret cert-manager issued for a Certificate the config no longer wants, and the names ours asked for. */
-export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; names: IssuedNames; because: string }
+/**
+ * The Secret cert-manager issued for a Certificate the config no longer wants, and the names ours asked for. `live`:
+ * the names the Certificate itself held when its removal step, in this run, found it (see certificateWitness).
+ */
+export type IssuedSecret = { certificate: ObjectRef & { namespace: string }; secret: ObjectRef & { namespace: string }; names: IssuedNames; because: string; live?: CertificateWitness }
+
+/**
+ * What a Certificate of ours asked to be issued for, as the step removing it found it just before. The config that
+ * switches a feature off may also rename its host (a new `domain`): the Secret was issued for the old names, which
+ * the config no longer renders and only the live Certificate still held. Hand `seen` to the removal step (removeStep's
+ * option) and the witness to the Secret's (IssuedSecret.live), which runs after it.
+ */
+export type CertificateWitness = { seen(certificate: KubeObject): void; names(): IssuedNames | undefined }
+
+export function certificateWitness(): CertificateWitness {
+  let names: IssuedNames | undefined
+  return {
+    seen(certificate) {
+      const spec = certificate['spec'] as { dnsNames?: string[]; commonName?: string } | undefined
+      names = { dnsNames: spec?.dnsNames ?? [], commonName: spec?.commonName }
+    },
+    names: () => names,
+  }
+}
 
 /** Pure. The Secret a Certificate object names (spec.secretName), as removing the Certificate for `because` leaves it. */
 export function issuedSecretOf(certificate: KubeObject, because: string): IssuedSecret[] {
@@ -73,7 +95,8 @@ export function issuedSecretStep(kube: KubeClient, issued: IssuedSecret, options
         ctx.warn(`${secretName} belongs to ${certificateName}, which this tool did not make: left alone (${issued.because})`)
         return undefined
       }
-      if (!certificate && !issuedForNames(secret, issued.names)) {
+      const live = issued.live?.names()
+      if (!certificate && !issuedForNames(secret, issued.names) && !(live && issuedForNames(secret, live))) {
         const annotations = secret.metadata.annotations ?? {}
         const theirs = describeNames(annotations[ALT_NAMES_ANNOTATION] ?? '', annotations[COMMON_NAME_ANNOTATION])
         const ours = describeNames(issued.names.dnsNames.join(','), issued.names.commonName)

@@ -21,6 +21,8 @@ export type RemoveStepOptions = {
   /** With nothing of ours to remove, skip with this reason (a feature that is off says so) instead of `ok`. */
   skipWhenAbsent?: string
   needs?: readonly string[]
+  /** Told the object as found, when it is ours and about to go (a Certificate's names, for its Secret's step). */
+  seen?: (object: KubeObject) => void
 }
 
 /**
@@ -40,6 +42,7 @@ export function removeStep(kube: KubeClient, ref: ObjectRef, options: RemoveStep
       })
       if (current && !isOurs(current, kube.fieldManager)) ctx.warn(`${name} is there but was not made by this tool: left alone (${options.because})`)
       if (options.skipWhenAbsent !== undefined && !(current && isOurs(current, kube.fieldManager))) throw new StepSkipped(options.skipWhenAbsent)
+      if (current && isOurs(current, kube.fieldManager)) options.seen?.(current)
       return current
     },
     desired: () => undefined,
