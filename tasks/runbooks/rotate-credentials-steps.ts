@@ -1,5 +1,5 @@
 import { applyStep, checkStep, StepSkipped, waitFor, type HomelabConfig, type Step, type ToolContext } from '@homelab/core'
-import { nodeTrust, TRUST_MATERIAL_STEP } from '@homelab/node-trust'
+import { createNodeTrust, nodeTrust, TRUST_MATERIAL_STEP } from '@homelab/node-trust'
 import { resolveRegistryCredentials } from '@homelab/registry'
 import { loginAccepted, loginRefused, registryEndpoint } from './registry-endpoint.js'
 import { pushTestImage, TEST_IMAGE_STEP } from './registry-test-image.js'
@@ -30,7 +30,9 @@ export async function rotateCredentialsSteps(ctx: ToolContext, state: RotationSt
   const htpasswdStep = applyStep(kube, credentials.htpasswdSecret, { force, needs: [credentialsStep.name] })
   // The nodes get registry.users[0]'s login; rotating another user leaves them alone.
   const nodesUseIt = ctx.config.registry.users[0]?.name === state.user
-  const nodeSteps = nodesUseIt ? (await nodeTrust.bootstrap(ctx)).map((s) => (s.name === TRUST_MATERIAL_STEP ? { ...s, needs: [STEP.newAccepted] } : s)) : []
+  // Handed the new password, not left to read the stored one: under --plan that is still the old, and the plan would
+  // show no node change.
+  const nodeSteps = nodesUseIt ? (await createNodeTrust({ login }).bootstrap(ctx)).map((s) => (s.name === TRUST_MATERIAL_STEP ? { ...s, needs: [STEP.newAccepted] } : s)) : []
   // Added to, not replacing, their own needs (a pull needs node-trust's push). Under --plan they would push and pull
   // for real: one skipped line says what the run would check instead.
   const pullSteps = !nodesUseIt ? [] : ctx.plan ? [planSkipped(STEP.pulls)] : ((await nodeTrust.verify?.(ctx)) ?? []).map((s) => ({ ...s, needs: [...(s.needs ?? []), TEST_IMAGE_STEP, ...nodeSteps.map((n) => n.name)] }))

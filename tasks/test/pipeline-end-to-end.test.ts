@@ -224,6 +224,10 @@ E2e('rotate-credentials --plan changes nothing anywhere: no Secret, no node file
   assert.match(plan.output, /skipped +a pull with the new password on every node: --plan applies nothing, so nothing is pushed or pulled/)
   assert.not.match(plan.output, /(ok|changed) +(pull |push the node pull test image)/, plan.output)
   assert.match(plan.output, /changed +finish the rotation\n +~ delete Secret e2e-homelab-devtools\/registry-rotation/, plan.output)
+  // Each node's file would get the new password: the plan shows it, masked, and the restart after it.
+  const updates = plan.output.match(/~ update \S*registries\.yaml on /g) ?? []
+  assert.is(updates.length, ctx.homelab.nodes.nodes.length, plan.output)
+  assert.is((plan.output.match(/~ restart k3s/g) ?? []).length, ctx.homelab.nodes.nodes.length, plan.output)
   const after = await footprint(ctx.homelab)
   assert.equal(movedObjects(before, after), [])
   assert.equal([after.mtimes, after.restarts], [before.mtimes, before.restarts])

@@ -1,4 +1,4 @@
-import { checkStep, leftToFullVerify, type Component, type ToolContext } from '@homelab/core'
+import { checkStep, leftToFullVerify, type Component, type Secret, type ToolContext } from '@homelab/core'
 import { retiredHostsLeft, type MergeLimits } from './merge-registries-yaml.js'
 import { readNodeFiles, type NodeFiles } from './node-files.js'
 import { nodeTrustStep, TRUST_MATERIAL_STEP } from './node-trust-step.js'
@@ -13,6 +13,11 @@ export type NodeTrustOptions = {
   /** The image `verify` pulls on every node; by default verify pushes its own small image first and pulls that. */
   testImage?: string
   limits?: MergeLimits
+  /**
+   * The login the nodes get, instead of registry.users[0]'s stored password: rotate-credentials hands in the new one,
+   * so that its plan shows each node's change, which the stored (old) password would not.
+   */
+  login?: { username: string; password: Secret }
 }
 
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
@@ -45,7 +50,7 @@ export function createNodeTrust(options: NodeTrustOptions = {}): Component {
       const recorded = once(() => readRegistryHostRecord(ctx.kube(), record.namespace))
       const retired = once(async () => retiredRegistryHosts(await recorded(), record.host))
       const material = once<TrustMaterial>(async () => {
-        const [read, retiredHosts] = await Promise.all([readTrustMaterial(ctx.kube(), ctx.config), retired()])
+        const [read, retiredHosts] = await Promise.all([readTrustMaterial(ctx.kube(), ctx.config, options.login), retired()])
         return { ...read, trust: { ...read.trust, retiredHosts } }
       })
       const files = readAhead(ctx, nodes)

@@ -55,12 +55,13 @@ async function readLogin(kube: KubeClient, config: HomelabConfig): Promise<{ use
   return { username: user.name, password: new Secret(decode(stored).toString('utf8')) }
 }
 
-export async function readTrustMaterial(kube: KubeClient, config: HomelabConfig): Promise<TrustMaterial> {
+/** `login`: the one the nodes get instead of the stored one (rotate-credentials hands in the new password). */
+export async function readTrustMaterial(kube: KubeClient, config: HomelabConfig, login?: { username: string; password: Secret }): Promise<TrustMaterial> {
   const withCa = config.tls.mode === 'ca'
   const noCa = { pem: undefined, source: `the system trust store (tls.mode ${config.tls.mode})` }
-  const [login, ca] = await Promise.all([readLogin(kube, config), withCa ? readCa(kube, config) : noCa])
+  const [given, ca] = await Promise.all([login ?? readLogin(kube, config), withCa ? readCa(kube, config) : noCa])
   return {
-    trust: { registryHost: config.registry.hosts.registry, ...login, caPath: config.nodeTrust.caPath, withCa, dockerHubMirror: config.nodeTrust.dockerHubMirror },
+    trust: { registryHost: config.registry.hosts.registry, username: given.username, password: given.password, caPath: config.nodeTrust.caPath, withCa, dockerHubMirror: config.nodeTrust.dockerHubMirror },
     caPem: ca.pem,
     caSource: ca.source,
   }
