@@ -77,7 +77,16 @@ async function runPipeline(args: Pipeline, io: TaskIo): Promise<number> {
   graph?.then((tasks) => openNodeConnections(ctx, tasks), () => undefined)
   let code: number
   try {
-    const { lock, refusal } = args.verb === 'bootstrap' ? await takePipelineLock(ctx) : {}
+    const locking = args.verb === 'bootstrap' ? takePipelineLock(ctx) : Promise.resolve({ lock: undefined, refusal: undefined })
+    // A graph turbo cannot make (a --filter that names no package) is the answer, whatever the lock says; a lock taken
+    // meanwhile is given back at once.
+    const graphError = await graph?.then(() => undefined, (error: unknown) => error)
+    if (graphError instanceof TaskGraphError) {
+      await locking.then(({ lock }) => lock?.release(), () => undefined).catch(() => undefined)
+      createReporter({ json: args.json, out: io.stdout }).error(describeError(graphError))
+      return EXIT.usage
+    }
+    const { lock, refusal } = await locking
     if (refusal) {
       createReporter({ json: args.json, out: io.stdout }).error(`${refusal}\nNothing was started: two bootstraps at once would each converge part of the homelab.`)
       return EXIT.failed
