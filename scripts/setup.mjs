@@ -22,8 +22,7 @@ function run(cmd, args, opts = {}) {
 }
 
 function pnpmOnPath() {
-  // Not pnpm's switch to the version package.json pins (it would download that first): the version it is.
-  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8', env: { ...process.env, npm_config_manage_package_manager_versions: 'false' } })
+  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8' })
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
@@ -51,22 +50,44 @@ function globalPackage(name) {
   return spawnSync('npm', ['ls', '--global', '--depth=0', name], { encoding: 'utf8' }).status === 0
 }
 
-// pnpm comes from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry), as
-// @pnpm/exe: pnpm's own standalone build, the one pnpm's install script installs. It starts in about 0.2 s, where the
-// JavaScript package takes 0.35 s on Node 20 even with v8-compile-cache, and every pnpm command pays that start,
-// `pnpm turbo bootstrap` included. npm links one package per bin name, so a JavaScript pnpm in npm's global folder
-// goes first. Should the standalone build not answer (its preinstall links the binary for this platform), the
-// JavaScript package is the fallback.
+/** `npm <args> --global`, reporting success rather than ending setup. */
+function npmGlobal(args) {
+  return spawnSync('npm', [...args, '--global', '--no-fund', '--no-audit'], { stdio: 'inherit', cwd: root }).status === 0
+}
+
+/** The version the pnpm in npm's global bin folder reports (not whichever pnpm comes first on PATH). */
+function globalPnpmVersion() {
+  const prefix = spawnSync('npm', ['prefix', '--global'], { encoding: 'utf8' }).stdout?.trim()
+  if (!prefix) return undefined
+  const r = spawnSync(join(prefix, 'bin', 'pnpm'), ['--version'], { encoding: 'utf8', cwd: '/' })
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+
+// The platforms @pnpm/exe has a build for (its optional dependencies): elsewhere (32-bit ARM) its preinstall fails.
+const STANDALONE_PLATFORMS = new Set(['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'])
+
+/**
+ * pnpm from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry), as @pnpm/exe:
+ * pnpm's own standalone build, the one pnpm's install script installs. It starts in about 0.2 s, where the JavaScript
+ * package takes 0.35 s on Node 20 even with v8-compile-cache, and every pnpm command pays that start, `pnpm turbo
+ * bootstrap` included. npm links one package per bin name, so a JavaScript pnpm in npm's global folder goes first,
+ * and only once the registry has shown it serves the standalone build: a registry that cannot leaves the pnpm there
+ * is in place. If the standalone build does not install or answer, the JavaScript package goes in instead.
+ */
+function installPnpm() {
+  if (STANDALONE_PLATFORMS.has(`${process.platform}-${process.arch}`) && spawnSync('npm', ['view', `@pnpm/exe@${pnpmVersion}`, 'version'], { encoding: 'utf8' }).status === 0) {
+    if (globalPackage('pnpm') && !npmGlobal(['uninstall', 'pnpm'])) process.exit(1)
+    if (npmGlobal(['install', '--allow-scripts=@pnpm/exe', `@pnpm/exe@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
+    log(`@pnpm/exe@${pnpmVersion} did not install or does not answer here; installing the JavaScript pnpm@${pnpmVersion} instead`)
+    npmGlobal(['uninstall', '@pnpm/exe'])
+  }
+  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
+}
+
 const have = pnpmOnPath()
 if (have !== pnpmVersion) {
   log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
-  if (globalPackage('pnpm')) run('npm', ['uninstall', '--global', '--no-fund', '--no-audit', 'pnpm'])
-  run('npm', ['install', '--global', '--no-fund', '--no-audit', '--allow-scripts=@pnpm/exe', `@pnpm/exe@${pnpmVersion}`])
-  if (pnpmOnPath() !== pnpmVersion) {
-    log(`@pnpm/exe@${pnpmVersion} does not answer here; installing the JavaScript pnpm@${pnpmVersion} instead`)
-    run('npm', ['uninstall', '--global', '--no-fund', '--no-audit', '@pnpm/exe'])
-    run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
-  }
+  installPnpm()
   const now = pnpmOnPath()
   if (now !== pnpmVersion) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the pinned ${pnpmVersion}, which npm installed in its global folder; put that folder's bin first on PATH`)
 }
