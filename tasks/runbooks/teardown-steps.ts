@@ -28,9 +28,12 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   const clusterIssuers = owned.filter((o) => o.kind === 'ClusterIssuer')
   const namespaces = owned.filter((o) => o.kind === 'Namespace')
   const firstStages = [...dns, ...nodes].map((s) => s.name)
+  // Everything else still waits for the nodes to be done, however they ended: restarting K3s on a server node takes
+  // the API server down for a while, and a delete sent meanwhile would fail.
+  const nodesDone = { after: nodes.map((s) => s.name) }
   const holdsRecords = (o: KubeObject) => holdsTeardownRecords(o, ctx.config)
   const objectSteps = namespaced.map((o) =>
-    o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, holdsRecords(o) ? firstStages : []))
+    o.kind === 'PersistentVolumeClaim' && !options.deleteData ? keptStep(o, 'data is kept; --delete-data removes it') : deleteStep(ctx, o, holdsRecords(o) ? { needs: firstStages } : nodesDone))
   // A kept PVC's step is skipped on purpose; what comes after must not wait for it (a skipped need skips the step).
   const deletedSteps = objectSteps.filter((s) => !s.name.startsWith('keep '))
   const deleted = deletedSteps.map((s) => s.name)
@@ -40,9 +43,9 @@ export async function teardownSteps(ctx: ToolContext, options: TeardownOptions):
   // Secrets (the root CA's private key among them) for good, with nothing left to find them by.
   const issued = uniqueBySecret([...namespaced.flatMap((o) => issuedSecretOf(o, 'teardown')), ...configuredIssuedSecrets(ctx.config)])
   const issuedSecretSteps = issued.map((i) => issuedSecretStep(kube, i, { after: deleted }))
-  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, deletedElsewhere))
+  const issuerSteps = clusterIssuers.map((o) => deleteStep(ctx, o, { ...nodesDone, needs: deletedElsewhere }))
   const issuerNames = issuerSteps.map((s) => s.name)
-  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, holdsRecords(o) ? [...firstStages, ...deleted, ...issuerNames] : [...deletedElsewhere, ...issuerNames]))
+  const namespaceSteps = namespaces.map((o) => namespaceStep(ctx, o, options, holdsRecords(o) ? { needs: [...firstStages, ...deleted, ...issuerNames] } : { ...nodesDone, needs: [...deletedElsewhere, ...issuerNames] }))
   return [...dns, ...nodes, ...objectSteps, ...issuedSecretSteps, ...issuerSteps, ...namespaceSteps]
 }
 
@@ -94,11 +97,13 @@ function nodeSteps(ctx: ToolContext): Step<any, any, any>[] {
   return steps
 }
 
-function deleteStep(ctx: ToolContext, object: KubeObject, needs: readonly string[]): Step<boolean, 'delete'> {
+type Order = { needs?: readonly string[]; after?: readonly string[] }
+
+function deleteStep(ctx: ToolContext, object: KubeObject, order: Order): Step<boolean, 'delete'> {
   const ref = refOf(object)
   return {
     name: `delete ${describeRef(ref)}`,
-    needs,
+    ...order,
     check: async () => (await ctx.kube().get(ref)) !== undefined,
     desired: () => false,
     diff: (present) => (present ? ['delete'] : []),
@@ -111,8 +116,8 @@ function keptStep(object: KubeObject, reason: string): Step<null, never> {
   return { name: `keep ${describeRef(refOf(object))}`, check: async () => Promise.reject(new StepSkipped(reason)), desired: () => null, diff: () => [] }
 }
 
-function namespaceStep(ctx: ToolContext, object: KubeObject, options: TeardownOptions, needs: readonly string[]): Step<boolean, 'delete'> {
-  const inner = deleteStep(ctx, object, needs)
+function namespaceStep(ctx: ToolContext, object: KubeObject, options: TeardownOptions, order: Order): Step<boolean, 'delete'> {
+  const inner = deleteStep(ctx, object, order)
   const name = object.metadata.name
   return {
     ...inner,
