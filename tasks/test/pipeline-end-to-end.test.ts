@@ -34,6 +34,10 @@ E2e.before(reportHookErrors(async (ctx) => {
   mkdirSync(dirname(yamlOf(ctx.homelab.nodes.nodes[0]!)), { recursive: true })
   writeFileSync(yamlOf(ctx.homelab.nodes.nodes[0]!), QUAY, { mode: 0o600 })
   const otherKube = createKubeClient({ kubeconfigPath: ctx.homelab.lab.kubeconfigPath, fieldManager: 'someone-else' })
+  // Run locks an earlier, aborted run of this suite left on a lab that stayed up (its last test, teardown, removes them).
+  for (const lock of await otherKube.list('v1', 'ConfigMap', { namespace: NS.tool })) {
+    if (lock.metadata.name.startsWith('run-lock-')) await otherKube.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS.tool, name: lock.metadata.name })
+  }
   await otherKube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS.registry } }, { dryRun: false, force: true })
   await otherKube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'foreign', namespace: NS.registry }, data: { a: 'Yg==' } }, { dryRun: false, force: true })
   // Our label alone does not make an object ours: the field manager must be ours too.
