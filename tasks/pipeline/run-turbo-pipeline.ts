@@ -69,7 +69,9 @@ async function runPipeline(args: Pipeline, io: TaskIo): Promise<number> {
   const turboArgv = turboRunArgv({ ...args, toolArgs: [] })
   const resolveGraph = () => cachedTaskGraph({ root: ROOT, cacheDir: GRAPH_CACHE, argv: turboArgv, env, resolveGraph: () => turboTaskGraph(TURBO_BIN, turboArgv, { cwd: ROOT, env: turboEnv() }) })
   const graph = args.separateProcesses ? undefined : resolveGraph()
-  graph?.catch(() => undefined)
+  // Turbo runs a --separate-processes pipeline itself, but a filtered one's root stages come from the graph too.
+  const checkedGraph = graph ?? (isFiltered(args.turboArgs) ? resolveGraph() : undefined)
+  checkedGraph?.catch(() => undefined)
   // One set of connections and one config for the lock and every task run here: one TLS handshake per server, one
   // SSH connection per node, opened as soon as the graph shows a task that needs them.
   const clients = new ToolClients()
@@ -80,7 +82,7 @@ async function runPipeline(args: Pipeline, io: TaskIo): Promise<number> {
     const locking = args.verb === 'bootstrap' ? takePipelineLock(ctx) : Promise.resolve({ lock: undefined, refusal: undefined })
     // A graph turbo cannot make (a --filter that names no package) is the answer, whatever the lock says; a lock taken
     // meanwhile is given back at once.
-    const graphError = await graph?.then(() => undefined, (error: unknown) => error)
+    const graphError = await checkedGraph?.then(() => undefined, (error: unknown) => error)
     if (graphError instanceof TaskGraphError) {
       await locking.then(({ lock }) => lock?.release(), () => undefined).catch(() => undefined)
       createReporter({ json: args.json, out: io.stdout }).error(describeError(graphError))
@@ -96,7 +98,7 @@ async function runPipeline(args: Pipeline, io: TaskIo): Promise<number> {
     if (lock) env[UNDER_PIPELINE_LOCK_ENV] = lock.holder
     try {
       code = !graph
-        ? await runTurboProcesses({ args: { ...args, toolArgs }, rootTasks: await rootTasksOf(args, resolveGraph), env: turboEnv(), output, signal: io.signal })
+        ? await runTurboProcesses({ args: { ...args, toolArgs }, rootTasks: await rootTasksOf(args, () => checkedGraph ?? resolveGraph()), env: turboEnv(), output, signal: io.signal })
         : await runGraphInProcess({ graph: await graph, entries: PIPELINE_TASK_ENTRIES, argv: toolArgs, env, cwd: io.cwd, signal: io.signal, output, root: ROOT, clients })
     } catch (error) {
       if (!(error instanceof TaskGraphError)) throw error

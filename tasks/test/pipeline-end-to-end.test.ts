@@ -168,10 +168,12 @@ E2e('while a pipeline runs, a second one starts nothing and a component run on i
     assert.match(run.output, /run-lock-pipeline/, run.output)
     assert.not.match(run.output, /preflight/, run.output)
     // A filter that names no package is told as such, not as the lock someone holds.
-    const badFilter = await pipeline(ctx, '--filter=@homelab/no-such-package')
-    assert.is(badFilter.code, 2, badFilter.output)
-    assert.match(badFilter.output, /no-such-package/, badFilter.output)
-    assert.not.match(badFilter.output, /another run holds/, badFilter.output)
+    for (const mode of [[], ['--separate-processes']]) {
+      const badFilter = await pipeline(ctx, ...mode, '--filter=@homelab/no-such-package')
+      assert.is(badFilter.code, 2, badFilter.output)
+      assert.match(badFilter.output, /no-such-package/, badFilter.output)
+      assert.not.match(badFilter.output, /another run holds/, badFilter.output)
+    }
     // The pipeline's components take no locks of their own: a sync on its own checks the pipeline's after taking its own.
     const sync = await tool(ctx, 'packages/dns/tasks/sync.ts', [])
     assert.is(sync.code, 1, sync.output)
