@@ -19,7 +19,8 @@ export function accessNeeds(config: HomelabConfig): AccessNeed[] {
     { group: '', resource: 'namespaces', verbs: withDelete },
     ...[registry, localstack, tool].flatMap((namespace) => [
       { group: '', resource: 'secrets', namespace, verbs: withDelete },
-      { group: '', resource: 'configmaps', namespace, verbs: withDelete },
+      // Run locks live in the tool's namespace: renewed, and taken over from a dead run, by replace (update).
+      { group: '', resource: 'configmaps', namespace, verbs: namespace === tool ? [...withDelete, 'update'] : withDelete },
     ]),
     ...[registry, localstack].flatMap((namespace) => [
       { group: '', resource: 'services', namespace, verbs: withDelete },
@@ -37,7 +38,8 @@ export function accessNeeds(config: HomelabConfig): AccessNeed[] {
     ...(config.tls.mode === 'ca' ? [{ group: '', resource: 'secrets', namespace: config.tls.ca.namespace, verbs: ['get', 'delete'] }] : []),
     // Bootstrap looks for a garbage-collect still running; verify-all's metrics check and gc run Jobs and read their pods.
     { group: '', resource: 'pods', namespace: registry, verbs: ['get', 'list'] },
-    { group: 'batch', resource: 'jobs', namespace: registry, verbs: ['get', 'list', 'create', 'delete'] },
+    // Made by server-side apply (patch).
+    { group: 'batch', resource: 'jobs', namespace: registry, verbs: ['get', 'list', 'create', 'patch', 'delete'] },
     { group: '', resource: 'nodes', verbs: ['get', 'list'] },
     { group: '', resource: 'services', namespace: config.ingress.traefikService.namespace, verbs: ['get'] },
     // Retired (delete) when metrics or the ServiceMonitor are switched off, as the health Probe is with LocalStack.

@@ -160,12 +160,14 @@ Preflight('a piece switched off is not asked for: no Pi-hole login with dns.enab
   assert.not.ok(off.includes('StorageClass fast-ssd present'), off.join('\n'))
 })
 
-Preflight('bootstrap\'s and teardown\'s other calls are reviewed too: the CA Secret, garbage-collect pods, verify\'s Jobs, what a switched-off feature retires', () => {
+Preflight('bootstrap\'s and teardown\'s other calls are reviewed too: the CA Secret, garbage-collect pods, verify\'s Jobs (applied), the run locks (replaced), what a switched-off feature retires', () => {
   const needs = accessNeeds(parseConfig('{}', { sourceName: 'x', baseDir: '/', env: {} })).map(describeNeed)
   const expected = [
     'get,delete secrets in cert-manager',
     'get,list pods in registry',
-    'get,list,create,delete jobs.batch in registry',
+    'get,list,create,patch,delete jobs.batch in registry',
+    // Run locks: renewed, and taken over from a dead run, by replace.
+    'get,list,create,patch,delete,update configmaps in homelab-devtools',
     'get,list,create,patch,delete configmaps in kube-public',
     'get,list,create,patch,delete servicemonitors.monitoring.coreos.com in registry',
     'get,list,create,patch,delete probes.monitoring.coreos.com in localstack',
