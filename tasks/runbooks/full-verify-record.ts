@@ -10,13 +10,17 @@ export type FullVerifyFailure = { at: string; steps: string[] }
 
 const recordRef = (namespace: string): ObjectRef => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'full-verify-failed' })
 
-/** The record of a failed full verify, if the last one failed; a record that cannot be read counts as none. */
-export async function lastFullVerifyFailure(kube: KubeClient, namespace: string, reporter: Reporter): Promise<FullVerifyFailure | undefined> {
+/**
+ * The record of a failed full verify, if the last one failed. A record that cannot be read counts as none for a
+ * verify (it verifies quickly, with a warning); `strict` (status, which must not call unknown converged) throws.
+ */
+export async function lastFullVerifyFailure(kube: KubeClient, namespace: string, reporter: Reporter, options: { strict?: boolean } = {}): Promise<FullVerifyFailure | undefined> {
   try {
     const data = (await kube.get(recordRef(namespace)))?.['data'] as Record<string, string> | undefined
     if (data === undefined) return undefined
     return { at: data['at'] ?? 'an unknown time', steps: (data['steps'] ?? '').split('\n').filter(Boolean) }
   } catch (error) {
+    if (options.strict) throw error
     reporter.warn('verify', `could not read whether the last full verify failed (${briefly(error)}); verifying as if it passed`)
     return undefined
   }

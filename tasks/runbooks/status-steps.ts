@@ -33,7 +33,7 @@ function healthSteps(name: string, ctx: ToolContext): Step<any, any, any>[] {
   if (name === toolNamespace.name) {
     // What a no-op bootstrap's quick verify cannot see: the last full verify's failures, until one passes.
     return [healthStep('health: the last full verify passed', async () => {
-      const failure = await lastFullVerifyFailure(kube(), config.kubernetes.namespace, ctx.reporter)
+      const failure = await lastFullVerifyFailure(kube(), config.kubernetes.namespace, ctx.reporter, { strict: true })
       return failure && `the last full verify failed (${failure.at}: ${failure.steps.join('; ')}); \`pnpm verify-all\` checks again`
     })]
   }

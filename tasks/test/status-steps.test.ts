@@ -36,11 +36,11 @@ test('a Node that is not Ready, or that no Node matches, is drift with the reaso
   assert.match(missing.output, /no Node in the cluster has the address 192\.168\.4\.99/)
 })
 
-test('a failed full verify on record is drift, naming when and what failed; none on record is ok', async () => {
+test('a failed full verify on record is drift, naming when and what failed; none on record is ok; an unreadable one fails', async () => {
   const config = parseConfig(JSON.stringify({ dns: { piholes: [] } }), { sourceName: 'h.yaml', baseDir: '/tmp', env: {} })
-  const health = async (record: KubeObject | undefined) => {
+  const health = async (record: KubeObject | undefined | Error) => {
     const asked: unknown[] = []
-    const kube = { get: async (ref: unknown) => (asked.push(ref), record) } as unknown as KubeClient
+    const kube = { get: async (ref: unknown) => (asked.push(ref), record instanceof Error ? Promise.reject(record) : record) } as unknown as KubeClient
     let output = ''
     const reporter = createReporter({ json: false, out: { write: (s: string) => void (output += s) } })
     const ctx = { config, kube: () => kube, reporter, acceptNewHostKeys: false } as unknown as ToolContext
@@ -55,6 +55,10 @@ test('a failed full verify on record is drift, naming when and what failed; none
   assert.equal(failed.asked, [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'homelab-devtools', name: 'full-verify-failed' }])
   const passed = await health(undefined)
   assert.equal([passed.result.ok, passed.result.changed], [1, 0], passed.output)
+  // Status must not call what it could not read converged: exit 1, not 0.
+  const unreadable = await health(new Error('configmaps "full-verify-failed" is forbidden'))
+  assert.equal([unreadable.result.ok, unreadable.result.failed], [0, 1], unreadable.output)
+  assert.match(unreadable.output, /forbidden/)
 })
 
 test.run()
