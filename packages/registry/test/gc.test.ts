@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { parse, stringify } from 'yaml'
 import { acquireRunLock, createKubeClient } from '@homelab/core'
 import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
@@ -35,10 +36,10 @@ const bytesOf = (blobs: Map<string, number>) => [...blobs.values()].reduce((a, b
 
 type GcRun = { code: number; output: string }
 
-async function gc(ctx: Ctx, args: string[], options: { confirm?: GcOptions['confirm']; hooks?: GcTaskHooks; signal?: AbortSignal } = {}): Promise<GcRun> {
+async function gc(ctx: Ctx, args: string[], options: { confirm?: GcOptions['confirm']; hooks?: GcTaskHooks; signal?: AbortSignal; configPath?: string } = {}): Promise<GcRun> {
   let output = ''
   const out = { write: (s: string) => void (output += s) }
-  const io = { argv: [...args, '--config', ctx.reg.configPath], env: { HOME: tmpdir(), ...ctx.reg.env }, cwd: tmpdir(), stdout: out, stderr: out, signal: options.signal ?? new AbortController().signal }
+  const io = { argv: [...args, '--config', options.configPath ?? ctx.reg.configPath], env: { HOME: tmpdir(), ...ctx.reg.env }, cwd: tmpdir(), stdout: out, stderr: out, signal: options.signal ?? new AbortController().signal }
   const code = await gcTask(io, options.confirm, options.hooks)
   ctx.printed.push(output)
   return { code, output }
@@ -211,6 +212,20 @@ for (const [name, message, exitCode, want] of reports) {
     for (const [key, value] of Object.entries(want)) assert.equal(report[key as keyof typeof report], value, key)
   })
 }
+
+Gc('a homelab.yaml whose registry Deployment differs from the cluster\'s in more than its mode: gc refuses and restarts nothing', async (ctx) => {
+  // Beside the lab's own config, so its relative paths still hold; only the registry's memory limit differs.
+  const edited = join(dirname(ctx.reg.configPath), 'homelab-edited.yaml')
+  const doc = parse(readFileSync(ctx.reg.configPath, 'utf8')) as { registry: Record<string, unknown> }
+  doc.registry['resources'] = { requests: { memory: '256Mi', cpu: '100m' }, limits: { memory: '640Mi', cpu: '500m' } }
+  writeFileSync(edited, stringify(doc), { mode: 0o600 })
+  const pid = ctx.reg.registryPid()
+  const { code, output } = await gc(ctx, ['--yes'], { configPath: edited })
+  assert.is(code, 1, output)
+  assert.match(output, /Deployment \S+\/registry differs from what homelab.yaml renders/, output)
+  assert.is(await mode(ctx), 'read-write')
+  assert.is(ctx.reg.registryPid(), pid, 'the registry was not restarted')
+})
 
 Gc('gc refuses to start while a registry bootstrap holds the run lock, and changes nothing', async (ctx) => {
   const held = await acquireRunLock(ctx.reg.kube, { namespace: ctx.reg.config().kubernetes.namespace, name: 'registry', task: 'registry bootstrap' })

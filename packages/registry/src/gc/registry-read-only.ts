@@ -1,4 +1,4 @@
-import { describeRef, refOf, waitFor, withManagedByLabel, type HomelabConfig, type KubeClient, type KubeObject } from '@homelab/core'
+import { describeApplyChange, describeRef, planApply, refOf, waitFor, withManagedByLabel, type HomelabConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { GcError } from '../errors/gc-error.js'
 import { deploymentReadiness } from '../readiness-steps.js'
 import { CONFIG_CHECKSUM_ANNOTATION, REGISTRY_NAMES } from '../registry-names.js'
@@ -29,9 +29,24 @@ const storedChecksum = (deployment: KubeObject | undefined) =>
 
 /**
  * Which mode the stored config.yml is in. Anything but one of the two renders means the cluster and homelab.yaml
- * differ; GC then refuses, since its restarts would also roll out that difference.
+ * differ; GC then refuses, since its restarts would also roll out that difference. So does a Deployment that differs
+ * from the one rendered for that mode (another image, resources, auth Secret): GC applies the rendered one.
  */
 export async function readRegistryMode(kube: KubeClient, registry: RegistryConfig): Promise<RegistryMode> {
+  const mode = await configuredMode(kube, registry)
+  const rendered = withManagedByLabel(renderModeObjects(registry, mode).deployment)
+  const [current, predicted] = await Promise.all([kube.get(deploymentRef(registry)), kube.apply(rendered, { dryRun: true, force: true })])
+  const changes = planApply({ current, predicted, fieldManager: kube.fieldManager }, rendered)
+  if (changes.length > 0) {
+    const what = changes.map((c) => describeApplyChange(c).summary).join('; ')
+    throw new GcError(`${describeRef(deploymentRef(registry))} differs from what homelab.yaml renders (${what}), so restarting the registry for GC would also roll that out`, {
+      hint: 'run `pnpm --filter registry run plan` to see the difference and bootstrap to apply it, then run gc again',
+    })
+  }
+  return mode
+}
+
+async function configuredMode(kube: KubeClient, registry: RegistryConfig): Promise<RegistryMode> {
   const [configMap, deployment] = await Promise.all([kube.get(configRef(registry)), kube.get(deploymentRef(registry))])
   if (!configMap || !deployment) {
     throw new GcError(`the registry is not installed in namespace ${registry.namespace} (${!configMap ? describeRef(configRef(registry)) : describeRef(deploymentRef(registry))} is missing)`, {
