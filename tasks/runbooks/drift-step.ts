@@ -16,6 +16,9 @@ export function driftStep(inner: Step<any, any, any>): Step<Drift[], Drift, null
       try {
         const current = await inner.check(ctx)
         const changes = inner.diff(current, await inner.desired(ctx)) as unknown[]
+        // What bootstrap would fail on is no drift it repairs: a failure, with its fix.
+        const refused = inner.refusal?.(changes)
+        if (refused) throw refused
         return changes.map((c) => (inner.describe ? inner.describe(c) : defaultChangeView(c)))
       } catch (error) {
         if (!(error instanceof ApplyConflictError)) throw error

@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createReporter, parseConfig, runSteps, toolNamespace, type Component, type KubeClient, type KubeObject, type ToolContext } from '@homelab/core'
+import { createReporter, parseConfig, runSteps, toolNamespace, type Component, type KubeClient, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { driftStep } from '../runbooks/drift-step.js'
 import { statusSteps } from '../runbooks/status-steps.js'
 
 const node = (name: string, address: string, ready: string): KubeObject => ({
@@ -59,6 +60,24 @@ test('a failed full verify on record is drift, naming when and what failed; none
   const unreadable = await health(new Error('configmaps "full-verify-failed" is forbidden'))
   assert.equal([unreadable.result.ok, unreadable.result.failed], [0, 1], unreadable.output)
   assert.match(unreadable.output, /forbidden/)
+})
+
+test('what bootstrap would refuse (a DNS name someone else\'s record holds) fails the status check with its fix; other drift stays drift', async () => {
+  const step = (changes: string[]): Step<null, string, null> => ({
+    name: 'dns records on pihole-1',
+    check: async () => null,
+    desired: () => null,
+    diff: () => changes,
+    describe: (c) => ({ summary: c }),
+    refusal: (cs) => (cs.includes('conflict') ? new Error('left 1 name(s) alone: run sync with --adopt to replace them') : undefined),
+  })
+  let output = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (output += s) } })
+  const refused = await runSteps([driftStep(step(['add a record', 'conflict']))], { title: 'status', plan: true, reporter })
+  assert.equal([refused.failed, refused.changed], [1, 0], output)
+  assert.match(output, /--adopt/)
+  const drift = await runSteps([driftStep(step(['add a record']))], { title: 'status', plan: true, reporter })
+  assert.equal([drift.failed, drift.changed], [0, 1], output)
 })
 
 test.run()

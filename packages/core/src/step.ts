@@ -27,6 +27,11 @@ export type Step<S = unknown, C = unknown, D = S> = {
   apply?(changes: C[], ctx: StepContext): Promise<void>
   verify?(ctx: StepContext): Promise<void>
   describe?(change: C): ChangeView
+  /**
+   * The error apply() ends with for these changes, though it makes the rest (a DNS name someone else's record holds):
+   * what a report of drift (status) shows as a failure, since the next bootstrap would not repair it.
+   */
+  refusal?(changes: C[]): Error | undefined
 }
 
 /** Thrown from check() or desired() when the step does not apply here (a CRD is absent, a feature is off). */

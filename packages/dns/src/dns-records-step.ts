@@ -21,6 +21,11 @@ export type DnsRecordsStepOptions = {
 /** The records of one Pi-hole, converged: only owned records are changed; foreign ones on wanted names stop those names. */
 export function dnsRecordsStep(options: DnsRecordsStepOptions): Step<RecordsSnapshot, RecordChange, DnsRecord[]> {
   const { pihole, ownership } = options
+  // Names someone else's records hold: the rest is applied, then the step fails naming them.
+  const refusal = (changes: RecordChange[]) => {
+    const conflicts = changes.filter((c): c is Extract<RecordChange, { op: 'conflict' }> => c.op === 'conflict')
+    return conflicts.length > 0 ? conflictError(pihole, conflicts) : undefined
+  }
   return {
     name: `dns records on ${pihole.label}`,
     ...(options.needs ? { needs: options.needs } : {}),
@@ -43,10 +48,11 @@ export function dnsRecordsStep(options: DnsRecordsStepOptions): Step<RecordsSnap
     desired: () => options.wanted(),
     diff: (snapshot, wanted) => planHostRecords(snapshot.current, wanted, snapshot.owned, { adopt: options.adopt, prune: options.prune, restartPending: snapshot.restartPending }),
     describe: (change) => ({ summary: describeRecordChange(change) }),
+    refusal,
     async apply(changes) {
       await applyRecordChanges(options, changes)
-      const conflicts = changes.filter((c): c is Extract<RecordChange, { op: 'conflict' }> => c.op === 'conflict')
-      if (conflicts.length > 0) throw conflictError(pihole, conflicts)
+      const refused = refusal(changes)
+      if (refused) throw refused
     },
   }
 }
