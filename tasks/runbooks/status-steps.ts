@@ -1,6 +1,7 @@
 import { describeRef, toolNamespace, type Component, type KubeClient, type Step, type ToolContext } from '@homelab/core'
 import { createStatusClient, gatewayProblems, imageVersion, localstackEndpointFromCluster } from '@homelab/localstack'
 import { NodeLookupError, readyCondition, resolveNodeName, trustNodes, type TrustNode } from '@homelab/node-trust'
+import { deploymentReadiness } from '@homelab/registry'
 import { driftStep, healthStep } from './drift-step.js'
 import { lastFullVerifyFailure } from './full-verify-record.js'
 import { registryEndpoint } from './registry-endpoint.js'
@@ -50,8 +51,9 @@ async function deploymentProblem(kube: KubeClient, namespacedName: string): Prom
   const object = await kube.get(ref)
   if (!object) return `${describeRef(ref)} does not exist`
   const want = (object['spec'] as { replicas?: number } | undefined)?.replicas ?? 1
-  const available = (object['status'] as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0
-  return available >= want && want > 0 ? undefined : `${describeRef(ref)}: ${available}/${want} replicas available`
+  // Rolled out as bootstrap's own wait sees it (a new pod that never came up, beside the old one, is not), and running.
+  const readiness = deploymentReadiness(object)
+  return readiness.done && want > 0 ? undefined : `${describeRef(ref)}: ${readiness.seen}`
 }
 
 async function registryProblem(ctx: ToolContext): Promise<string | undefined> {

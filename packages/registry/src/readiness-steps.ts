@@ -19,7 +19,11 @@ export function certificateReadiness(object: KubeObject | undefined): Readiness 
 
 type DeploymentStatus = { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number }
 
-/** Pure: what `kubectl rollout status` checks — the controller saw this generation and every replica is updated and available. */
+/**
+ * Pure: what `kubectl rollout status` checks — the controller saw this generation, every replica is updated and
+ * available, and no replica of an older template is left. A rolling update whose new pod never comes up keeps the
+ * old pod serving: available, but not rolled out.
+ */
 export function deploymentReadiness(object: KubeObject | undefined): Readiness {
   if (!object) return { done: false, seen: 'not found' }
   const want = ((object['spec'] as { replicas?: number } | undefined)?.replicas ?? 1)
@@ -28,8 +32,11 @@ export function deploymentReadiness(object: KubeObject | undefined): Readiness {
   const observed = (status.observedGeneration ?? 0) >= generation
   const updated = status.updatedReplicas ?? 0
   const available = status.availableReplicas ?? 0
-  const seen = observed ? `${updated}/${want} updated, ${available}/${want} available` : `generation ${generation} not yet observed by the controller`
-  return { done: observed && updated >= want && available >= want, seen }
+  const old = Math.max(0, (status.replicas ?? 0) - updated)
+  const seen = observed
+    ? `${updated}/${want} updated, ${available}/${want} available${old > 0 ? `, ${old} of an older template still running` : ''}`
+    : `generation ${generation} not yet observed by the controller`
+  return { done: observed && updated >= want && available >= want && old === 0, seen }
 }
 
 export type WaitStepOptions = { name: string; needs: readonly string[]; timeout: Duration; hint: string }
