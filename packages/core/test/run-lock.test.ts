@@ -31,6 +31,26 @@ Lock('the first run creates the namespace if needed and a second run is refused 
   await again.release()
 })
 
+Lock('a renewal whose answer was lost does not let the lock lapse; stillHeld says whether it is ours', async ({ kube, ns }) => {
+  const lock = await acquireRunLock(kube, { namespace: ns, name: 'gc-renewal', task: 'registry gc', ttlMs: 3000 })
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'run-lock-gc-renewal' }
+  try {
+    // As a renewal that reached the server but whose answer never came back leaves it: a newer version, still ours.
+    const current = (await kube.get(ref))!
+    await kube.replace({ ...current, metadata: { ...current.metadata, annotations: { renewed: 'answer lost' } } })
+    await new Promise((r) => setTimeout(r, 4000))
+    assert.ok(await lock.stillHeld(), 'renewed on the version the server has, past the first expiry')
+    // Someone took it over: no longer ours.
+    const taken = (await kube.get(ref))!
+    await kube.replace({ ...taken, data: { ...(taken['data'] as Record<string, string>), holder: 'someone else' } })
+    assert.not.ok(await lock.stillHeld())
+  } finally {
+    await lock.release()
+  }
+  assert.ok(await kube.get(ref), 'a lock someone else holds is not released by us')
+  await kube.delete(ref)
+})
+
 Lock('locks are per component: dns and localstack can converge side by side', async ({ kube, ns }) => {
   const a = await acquireRunLock(kube, { namespace: ns, name: 'dns', task: 'dns bootstrap' })
   const b = await acquireRunLock(kube, { namespace: ns, name: 'localstack', task: 'localstack bootstrap' })

@@ -18,6 +18,11 @@ export type RunLock = {
   /** Who holds it: the task, host and pid, as a refused run's message names it. */
   readonly holder: string
   release(): Promise<void>
+  /**
+   * Whether this run still holds it, read from the API server: ours and not expired. For the last moment before a step
+   * that is safe only under the lock (gc's sweep): renewals happen in the background and may have failed for a while.
+   */
+  stillHeld(): Promise<boolean>
 }
 
 /** The lock of a whole `pnpm turbo bootstrap`. */
@@ -71,16 +76,35 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
     if (!(error instanceof KubeError) || error.reason !== 'AlreadyExists') throw error
     mine = await takeOverExpired(kube, { name, namespace: options.namespace, now: now(), replacement: body })
   }
-  const renew = setInterval(() => {
-    kube.replace(body(mine.metadata.resourceVersion)).then((o) => (mine = o), () => undefined)
-  }, Math.max(1000, ttl / 3))
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace }
+  const dataOf = (object: KubeObject | undefined) => (object?.['data'] as Record<string, string> | undefined) ?? {}
+  const renewOnce = async () => {
+    try {
+      mine = await kube.replace(body(mine.metadata.resourceVersion))
+    } catch {
+      // A renewal whose answer was lost (a timeout) went through all the same and left `mine` a version behind: every
+      // later renewal would fail on the version and the lock lapse under a run still going. Read it back and, while it
+      // is still ours, renew on the version it has. Anything else waits for the next tick; stillHeld() tells.
+      try {
+        const current = await kube.get(ref)
+        if (current && dataOf(current)['holder'] === holder) mine = await kube.replace(body(current.metadata.resourceVersion))
+      } catch {
+        // the next tick tries again
+      }
+    }
+  }
+  const renew = setInterval(() => void renewOnce(), Math.max(1000, ttl / 3))
   renew.unref()
   const lock: RunLock = {
     holder,
     release: async () => {
       clearInterval(renew)
-      const current = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace })
-      if ((current?.['data'] as Record<string, string> | undefined)?.['holder'] === holder) await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace })
+      const current = await kube.get(ref)
+      if (dataOf(current)['holder'] === holder) await kube.delete(ref)
+    },
+    stillHeld: async () => {
+      const data = dataOf(await kube.get(ref))
+      return data['holder'] === holder && Date.parse(data['expiresAt'] ?? '') > now().getTime()
     },
   }
   try {
