@@ -115,6 +115,21 @@ Gc('a declined confirmation deletes nothing and puts the registry back to read-w
   assert.equal(blobsOnDisk(ctx.reg.storageDir), disk)
 })
 
+Gc('a registry switched back to read-write while gc asks (a bootstrap a lapsed lock let in) is not swept: nothing deleted', async (ctx) => {
+  const disk = blobsOnDisk(ctx.reg.storageDir)
+  const { code, output } = await gc(ctx, [], {
+    confirm: async () => {
+      await applyRegistryMode(ctx.reg.kube, ctx.reg.config().registry, 'read-write', { force: true })
+      return true
+    },
+  })
+  assert.is(code, 1, output)
+  assert.match(output, /the registry is read-write again \(another run switched it back\): nothing was deleted/, output)
+  assert.equal(blobsOnDisk(ctx.reg.storageDir), disk)
+  await waitForRegistryRollout(ctx.reg.kube, ctx.reg.config().registry, { timeoutMs: 60_000 })
+  assert.is(await mode(ctx), 'read-write')
+})
+
 Gc('gc --yes frees exactly the blobs only the deleted image used; the other still pulls; a push while read-only gets 405', async (ctx) => {
   const { a, b } = ctx.images
   const before = blobsOnDisk(ctx.reg.storageDir)

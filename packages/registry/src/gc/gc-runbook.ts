@@ -50,6 +50,8 @@ type Gc = {
   mayBeReadOnly: boolean
   /** Why collecting stopped before the end, for the restore line. */
   stoppedBy: string | undefined
+  /** The registry's run lock, held from the start (none under --plan). */
+  lock?: RunLock
 }
 
 /**
@@ -69,7 +71,7 @@ export async function runGcRunbook(ctx: ToolContext, options: GcOptions): Promis
   let lock: RunLock | undefined
   if (!options.plan) {
     try {
-      lock = await acquireRunLock(gc.kube, { namespace: ctx.config.kubernetes.namespace, name: 'registry', task: 'registry gc' })
+      lock = gc.lock = await acquireRunLock(gc.kube, { namespace: ctx.config.kubernetes.namespace, name: 'registry', task: 'registry gc' })
     } catch (error) {
       await run.phase('run lock', () => Promise.reject(error))
       return run.finish()
@@ -152,12 +154,26 @@ async function collectReadOnly(gc: Gc, run: PhaseRunner, mode: RegistryMode): Pr
   if (nothingEligible(report!)) return skipAfter(run, GC_PHASES.dryRun, 'nothing to collect')
   if (!(await phase(gc, run, GC_PHASES.confirm, () => confirmCollection(gc, report!)))) return skipAfter(run, GC_PHASES.confirm, 'not confirmed')
   await phase(gc, run, GC_PHASES.collect, async () => {
+    await stillSafeToSweep(gc)
     const done = await runGcJob(gc.kube, gc.config.registry, {
       name: `registry-gc-${gc.runId}`, dryRun: false, deleteUntagged: gc.options.deleteUntagged, timeoutMs: gcJobTimeoutMs(gc.config), signal: gc.signal, progress: gc.progress,
     })
     const deleted = done.deleted || done.eligibleBlobs
     return { status: deleted + done.eligibleManifests > 0 ? 'changed' : 'ok', lines: [`deleted ${deleted} blobs (${formatBytes(report!.eligibleBytes)} freed), ${done.eligibleManifests} manifests`, ...(gc.options.deleteUntagged ? [DELETE_UNTAGGED_WARNING] : [])] }
   })
+}
+
+/**
+ * Checked again at the last moment, after the dry run and the question, which may have taken long: a sweep is safe
+ * only while the registry refuses writes, and only while this run holds the lock that keeps bootstrap (which renders
+ * it read-write) away. A lock that lapsed meanwhile (renewals that failed, a clock far off) may have let one in.
+ */
+async function stillSafeToSweep(gc: Gc): Promise<void> {
+  if (gc.lock && !(await gc.lock.stillHeld())) {
+    throw new GcError('this run no longer holds the registry\'s run lock (it lapsed while waiting): nothing was deleted', { hint: 'run gc again' })
+  }
+  const mode = await readRegistryMode(gc.kube, gc.config.registry)
+  if (mode !== 'read-only') throw new GcError(`the registry is ${mode} again (another run switched it back): nothing was deleted`, { hint: 'run gc again' })
 }
 
 async function confirmCollection(gc: Gc, report: GcReport): Promise<PhaseOutcome> {
