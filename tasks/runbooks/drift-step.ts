@@ -1,4 +1,5 @@
 import { ApplyConflictError, defaultChangeView, type ChangeView, type Step } from '@homelab/core'
+import { TrustMaterialNotYetMadeError } from '@homelab/node-trust'
 
 /** One difference between what bootstrap would make and what is there, shown the way bootstrap shows a change. */
 export type Drift = ChangeView
@@ -6,7 +7,8 @@ export type Drift = ChangeView
 /**
  * A bootstrap step turned into a drift report: its check and diff run (under --plan, so server-side dry-runs only),
  * nothing is applied. Another field manager holding fields this tool set is drift too, not a failure: someone
- * changed what bootstrap owns (`kubectl scale`, `kubectl edit`).
+ * changed what bootstrap owns (`kubectl scale`, `kubectl edit`). So are the credentials and CA node-trust reads,
+ * while the registry's bootstrap has yet to make them.
  */
 export function driftStep(inner: Step<any, any, any>): Step<Drift[], Drift, null> {
   return {
@@ -21,6 +23,8 @@ export function driftStep(inner: Step<any, any, any>): Step<Drift[], Drift, null
         if (refused) throw refused
         return changes.map((c) => (inner.describe ? inner.describe(c) : defaultChangeView(c)))
       } catch (error) {
+        // What the registry's part of a bootstrap makes first (on a fresh cluster, say): drift it repairs, no error.
+        if (error instanceof TrustMaterialNotYetMadeError) return [{ summary: `${error.message}: the registry's bootstrap makes it` }]
         if (!(error instanceof ApplyConflictError)) throw error
         return [{ summary: `changed by hand: ${error.message}` }]
       }

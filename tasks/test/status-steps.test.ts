@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createReporter, parseConfig, runSteps, toolNamespace, type Component, type KubeClient, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { TrustMaterialError, TrustMaterialNotYetMadeError } from '@homelab/node-trust'
 import { driftStep } from '../runbooks/drift-step.js'
 import { statusSteps } from '../runbooks/status-steps.js'
 
@@ -78,6 +79,17 @@ test('what bootstrap would refuse (a DNS name someone else\'s record holds) fail
   assert.match(output, /--adopt/)
   const drift = await runSteps([driftStep(step(['add a record']))], { title: 'status', plan: true, reporter })
   assert.equal([drift.failed, drift.changed], [0, 1], output)
+})
+
+test('credentials or a CA the registry\'s bootstrap has yet to make are drift for node-trust; a config that names no user is an error', async () => {
+  const failing = (error: Error): Step<null, never, null> => ({ name: 'node-trust n1', check: () => Promise.reject(error), desired: () => null, diff: () => [] })
+  let output = ''
+  const reporter = createReporter({ json: false, out: { write: (s: string) => void (output += s) } })
+  const notYet = await runSteps([driftStep(failing(new TrustMaterialNotYetMadeError('no password for registry user admin: Secret registry/registry-credentials has no key admin')))], { title: 'status', plan: true, reporter })
+  assert.equal([notYet.changed, notYet.failed], [1, 0], output)
+  assert.match(output, /has no key admin: the registry's bootstrap makes it/)
+  const config = await runSteps([driftStep(failing(new TrustMaterialError('registry.users is empty: there is no login to give the nodes')))], { title: 'status', plan: true, reporter })
+  assert.equal([config.changed, config.failed], [0, 1], output)
 })
 
 test.run()

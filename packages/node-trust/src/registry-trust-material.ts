@@ -1,5 +1,5 @@
 import { Secret, type HomelabConfig, type KubeClient } from '@homelab/core'
-import { TrustMaterialError } from './errors/trust-material-error.js'
+import { TrustMaterialError, TrustMaterialNotYetMadeError } from './errors/trust-material-error.js'
 import type { RegistryTrust } from './merge-registries-yaml.js'
 
 /**
@@ -30,7 +30,7 @@ async function readCa(kube: KubeClient, config: HomelabConfig): Promise<{ pem: B
     if (value) return { pem: decode(value), source: `Secret ${namespace}/${name}` }
   }
   const tried = candidates.map((c) => `${c.namespace}/${c.name}`).join(' and ')
-  throw new TrustMaterialError(`no registry CA: neither Secret ${tried} has a ca.crt key`, {
+  throw new TrustMaterialNotYetMadeError(`no registry CA: neither Secret ${tried} has a ca.crt key`, {
     host: kube.server,
     key: 'tls.ca.secretName',
     hint: 'run the registry bootstrap first (it makes the CA), or point tls.ca.namespace/secretName at the Secret holding it',
@@ -46,7 +46,7 @@ async function readLogin(kube: KubeClient, config: HomelabConfig): Promise<{ use
   const name = config.registry.auth.credentialsSecretName
   const stored = (await secretData(kube, namespace, name))?.[user.name]
   if (stored === undefined) {
-    throw new TrustMaterialError(`no password for registry user ${user.name}: Secret ${namespace}/${name} has no key ${user.name}`, {
+    throw new TrustMaterialNotYetMadeError(`no password for registry user ${user.name}: Secret ${namespace}/${name} has no key ${user.name}`, {
       host: kube.server,
       key: 'registry.auth.credentialsSecretName',
       hint: 'run the registry bootstrap first: it generates the passwords and keeps them there',

@@ -6,3 +6,9 @@ export class TrustMaterialError extends HomelabError {
     super(message, context)
   }
 }
+
+/**
+ * The credentials or CA the registry's bootstrap makes are not there yet (a fresh cluster, a new first user, a renamed
+ * Secret): a bootstrap, registry first, repairs it. What status reports as drift rather than as an error.
+ */
+export class TrustMaterialNotYetMadeError extends TrustMaterialError {}
