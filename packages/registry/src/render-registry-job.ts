@@ -52,6 +52,12 @@ export function renderRegistryJob(registry: HomelabConfig['registry'], options: 
             volumeMounts: (registryContainer.volumeMounts ?? []).filter((m) => shared.has(m.name)),
           }],
           volumes: (podSpec.volumes ?? []).filter((v) => shared.has(v.name)),
+          // Beside the registry's pod: a ReadWriteOnce volume mounts on one node only. local-path's PV pins it there
+          // anyway; other storage classes (Longhorn, RBD) would let the scheduler pick another node, where the pod
+          // waits on a multi-attach error until the Job times out, with the registry read-only all along.
+          ...(options.mountStorage
+            ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { ...deployment.spec!.selector.matchLabels } }, namespaces: [registry.namespace], topologyKey: 'kubernetes.io/hostname' }] } } }
+            : {}),
         },
       },
     },

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import type { KubeObject } from '@homelab/core'
 import {
-  CONFIG_CHECKSUM_ANNOTATION, listRegistryObjects, ManifestError, REGISTRY_NAMES, renderRegistryObjects, validateObject, type RegistryObjects,
+  CONFIG_CHECKSUM_ANNOTATION, listRegistryObjects, ManifestError, REGISTRY_NAMES, renderRegistryJob, renderRegistryObjects, validateObject, type RegistryObjects,
 } from '../src/index.js'
 import { testConfig } from './fixtures/test-config.js'
 
@@ -194,6 +194,20 @@ Render('the config refuses, for either auth Secret, every Secret name the regist
       assert.throws(() => testConfig({ registry: { auth: { [key]: name } } }), (error: Error) => error.message.includes(`registry.auth.${key}`) && error.message.includes(name), `${key}: ${name}`)
     }
   }
+})
+
+Render('a Job on the registry\'s volume runs beside the registry\'s pod (ReadWriteOnce); one without it goes anywhere', () => {
+  const config = testConfig()
+  const objects = renderRegistryObjects(config)
+  const podSpec = (job: KubeObject) => (job['spec'] as { template: { spec: Record<string, unknown> } }).template.spec
+  const gc = renderRegistryJob(config.registry, { name: 'registry-gc-x', component: 'garbage-collect', script: 'true', mountStorage: true })
+  validateObject(gc)
+  const selector = (objects.deployment['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels
+  assert.equal(podSpec(gc)['affinity'], { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, namespaces: [config.registry.namespace], topologyKey: 'kubernetes.io/hostname' }] } })
+  const labels = ((gc['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels)
+  assert.not.ok(Object.entries(selector).every(([k, v]) => labels[k] === v), 'the Job\'s own pod does not match it')
+  const metrics = renderRegistryJob(config.registry, { name: 'registry-metrics-x', component: 'metrics-probe', script: 'true', mountStorage: false })
+  assert.is(podSpec(metrics)['affinity'], undefined)
 })
 
 Render.run()
