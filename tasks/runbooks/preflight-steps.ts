@@ -18,7 +18,7 @@ export type PreflightPart = (typeof PREFLIGHT_PARTS)[number]
 
 /** Every check bootstrap's success depends on (or one part's), one step each: one line says what is wrong and the fix. */
 export function preflightSteps(ctx: ToolContext, only?: PreflightPart): Step<any, any, any>[] {
-  const cluster = () => [...piholeSteps(ctx), apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx)]
+  const cluster = () => [...piholeSteps(ctx), apiServerStep(ctx), ...accessSteps(ctx), ...crdSteps(ctx), ...storageClassSteps(ctx), ...tlsSteps(ctx), ingressStep(ctx), traefikTimeoutStep(ctx)]
   // The SSH handshakes and Pi-hole logins are the slowest and need nothing else: they start first.
   return only === 'nodes' ? nodeSteps(ctx) : only === 'cluster' ? cluster() : [...nodeSteps(ctx), ...cluster()]
 }
@@ -83,6 +83,28 @@ function storageClassSteps(ctx: ToolContext): Step[] {
       if (await ctx.kube().get({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', name })) return
       const users = [ctx.config.registry.storage.storageClass === name ? 'registry.storage.storageClass' : undefined, localstackClass.includes(name) ? 'localstack.storage.storageClass' : undefined].filter(Boolean).join(' and ')
       throw new RunbookError(`the API server has no StorageClass ${name}, so the volumes would stay Pending`, { key: users, hint: `set ${users} to one of \`kubectl get storageclass\`, or install the local-path provisioner (K3s ships it)` })
+    }, [API_STEP]))
+}
+
+/**
+ * What the certificates are issued from, which bootstrap does not make: in ca mode the namespace the root CA goes in
+ * (cert-manager's own, by default), in acme mode the issuer the config names (a namespaced Issuer in every namespace
+ * that gets a Certificate).
+ */
+function tlsSteps(ctx: ToolContext): Step[] {
+  const { tls } = ctx.config
+  if (tls.mode === 'ca') {
+    return [checkStep(`namespace ${tls.ca.namespace} present (for the root CA)`, async () => {
+      if (await ctx.kube().get({ apiVersion: 'v1', kind: 'Namespace', name: tls.ca.namespace })) return
+      throw new RunbookError(`the API server has no namespace ${tls.ca.namespace}, where the root CA's Certificate and Secret go`, { key: 'tls.ca.namespace', hint: 'set tls.ca.namespace to the namespace cert-manager runs in (`kubectl get pods -A | grep cert-manager`)' })
+    }, [API_STEP])]
+  }
+  const { name, kind } = tls.issuer
+  const namespaces = kind === 'Issuer' ? [ctx.config.registry.namespace, ...(ctx.config.localstack.enabled ? [ctx.config.localstack.namespace] : [])] : [undefined]
+  return namespaces.map((namespace) =>
+    checkStep(`${kind} ${namespace ? `${namespace}/` : ''}${name} present (tls.issuer)`, async () => {
+      if (await ctx.kube().get({ apiVersion: 'cert-manager.io/v1', kind, name, ...(namespace ? { namespace } : {}) })) return
+      throw new RunbookError(`the API server has no ${kind} ${namespace ? `${namespace}/` : ''}${name}, which tls.issuer names for the certificates`, { key: 'tls.issuer', hint: kind === 'Issuer' ? `create it in ${namespace}, or name a ClusterIssuer (tls.issuer.kind)` : 'create it, or set tls.issuer.name to one of `kubectl get clusterissuers`' })
     }, [API_STEP]))
 }
 
