@@ -1,7 +1,7 @@
 import { VersionApi } from '@kubernetes/client-node'
 import { checkStep, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
 import { piholeConnector, resolveIngressIp } from '@homelab/dns'
-import { detectK3sUnit, resolveNodeName, trustNodes } from '@homelab/node-trust'
+import { resolveNodeName, trustNodes } from '@homelab/node-trust'
 import { accessNeeds, deniedVerbs, describeNeed, mayDoEverything } from './access-review.js'
 import { RunbookError } from './errors/runbook-error.js'
 import { configuredReadTimeout, readTimeoutWarning } from './traefik-read-timeout.js'
@@ -145,8 +145,9 @@ function piholeSteps(ctx: ToolContext): Step[] {
 }
 
 /**
- * Per node: SSH and root, then what node-trust needs before its first write: the K3s unit it restarts, and the Node
- * it waits on (found by name, or by address), so a wrong host or name fails here rather than after files changed.
+ * Per node: SSH and root, and the Node node-trust waits on after a restart (by name, or by address), so a wrong host
+ * or name is told here. The K3s unit is not asked for: that costs a command on every node in every no-op run, and
+ * node-trust asks before its first write on a node anyway.
  */
 function nodeSteps(ctx: ToolContext): Step[] {
   return trustNodes(ctx.config, ctx.acceptNewHostKeys).flatMap((node) => {
@@ -162,15 +163,6 @@ function nodeSteps(ctx: ToolContext): Step[] {
           })
         }
       }),
-      checkStep(`node ${node.label}: a K3s systemd unit to restart`, async (stepCtx) => {
-        const session = await ctx.ssh.session(node.target)
-        const unit = await detectK3sUnit(session, node)
-        // A unit the config names (role) must be there too.
-        if (node.unit && (await session.exec(['systemctl', 'cat', unit])).code !== 0) {
-          throw new RunbookError(`${node.label}: the ${unit} systemd unit does not exist`, { host: node.target.host, key: `${node.key}.role`, hint: `set ${node.key}.role to the role K3s runs in there (server: k3s, agent: k3s-agent), or leave it out to detect it` })
-        }
-        stepCtx.progress(unit)
-      }, [ssh]),
       checkStep(`node ${node.label}: a Node in the cluster`, async (stepCtx) => {
         stepCtx.progress(await resolveNodeName(ctx.kube(), node))
       }),

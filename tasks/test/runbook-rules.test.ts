@@ -140,11 +140,11 @@ Scope.run()
 
 const Preflight = suite('preflight halves')
 
-Preflight('the nodes half is exactly the checks of each node (SSH, its K3s unit, its Node), the cluster half everything else, and both together are the whole', () => {
+Preflight('the nodes half is exactly the checks of each node (SSH, its Node), the cluster half everything else, and both together are the whole', () => {
   const config = parseConfig('domain: halves.example\nnodes:\n  - { host: 10.0.0.5, name: n1 }\n  - { host: 10.0.0.6, name: n2 }\n', { sourceName: 'x', baseDir: '/', env: {} })
   const ctx = { config, acceptNewHostKeys: false, signal: new AbortController().signal } as unknown as ToolContext
   const names = (part?: PreflightPart) => preflightSteps(ctx, part).map((s) => s.name)
-  assert.equal(names('nodes'), ['n1', 'n2'].flatMap((n) => [`node ${n}: SSH with a known host key, sudo works`, `node ${n}: a K3s systemd unit to restart`, `node ${n}: a Node in the cluster`]))
+  assert.equal(names('nodes'), ['n1', 'n2'].flatMap((n) => [`node ${n}: SSH with a known host key, sudo works`, `node ${n}: a Node in the cluster`]))
   assert.ok(names('cluster').every((n) => !n.startsWith('node ')), names('cluster').join('\n'))
   assert.ok(names('cluster').includes('kubernetes API server reachable'))
   assert.equal([...names()].sort(), [...names('nodes'), ...names('cluster')].sort())
