@@ -16,8 +16,14 @@ export async function piholeRequest(target: PiholeTarget, method: string, path: 
     if (!(error instanceof HttpError)) throw error
     // Core's message is `Request failed: METHOD URL → what`; the part after the arrow is the news.
     const what = error.message.split(' → ').slice(1).join(' → ') || error.message
-    throw new PiholeError(`Pi-hole ${target.url}: ${method} ${shownPath} → ${what}`, { url: target.url, method, path: shownPath, status: error.status, cause: error, hint: tlsHint(what, target.configKey) })
+    throw new PiholeError(`Pi-hole ${target.url}: ${method} ${shownPath} → ${what}`, { url: target.url, method, path: shownPath, status: error.status, cause: error, hint: tlsHint(what, target.configKey) ?? unreachableHint(what, target) })
   }
+}
+
+/** Nothing (or nothing that answers) at that address: the two things to look at. */
+function unreachableHint(what: string, target: PiholeTarget): string | undefined {
+  if (!/connection refused|host name not found|host name lookup failed|unreachable|connect timed out/.test(what)) return undefined
+  return `check that the Pi-hole is up and that ${target.configKey}.url (${target.url}: scheme, address, port) is where its web interface answers`
 }
 
 function tlsHint(what: string, configKey: string): string | undefined {

@@ -120,6 +120,7 @@ Sync('one Pi-hole down: the other converges, the failure names its URL, exit 1; 
   assert.is(down.code, 1)
   assert.match(down.text, /failed +dns records on http:\/\/127\.0\.4\.22/)
   assert.match(down.text, /Pi-hole http:\/\/127\.0\.4\.22: GET \/api\/auth → connection refused/)
+  assert.match(down.text, /check that the Pi-hole is up and that dns\.piholes\[1\]\.url \(http:\/\/127\.0\.4\.22: scheme, address, port\) is where its web interface answers/, down.text)
   assert.match(down.text, /changed +dns records on pihole-a/)
   assert.ok(ctx.a.records().hosts.includes(`${TRAEFIK_IP} localstack.homelab.local`))
   await ctx.b.setFault(undefined)
