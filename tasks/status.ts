@@ -1,6 +1,6 @@
 // `pnpm status`: what is deployed and whether it drifted, per component; changes nothing.
 // Exit 0 converged, 3 drift found (each drifted thing is a `changed` line naming it), 1 a check failed.
-import { COMMON_FLAGS, EXIT, openToolContext, processIo, runSteps, runTask, type RunResult } from '@homelab/core'
+import { COMMON_FLAGS, EXIT, heldRunLocks, openToolContext, processIo, runSteps, runTask, type RunResult } from '@homelab/core'
 import { COMPONENTS } from './components.js'
 import { statusSteps } from './runbooks/status-steps.js'
 
@@ -15,7 +15,12 @@ process.exitCode = await runTask({ name: 'status', usage: 'status [--json] [--co
     }
     if (runs.some((r) => r.failed > 0)) return EXIT.failed
     const drifted = runs.filter((r) => r.changed > 0).map((r) => r.title.replace(/ status$/, ''))
-    if (drifted.length > 0) reporter.warn(undefined, `drift in ${drifted.join(', ')}: \`pnpm turbo bootstrap\` repairs it (add --force-conflicts where a field was changed by hand)`)
+    if (drifted.length > 0) {
+      // A run in progress (a gc holding the registry read-only, a bootstrap halfway) shows as drift until it ends.
+      const held = await heldRunLocks(ctx.kube(), ctx.config.kubernetes.namespace).catch(() => [])
+      for (const lock of held) reporter.warn(undefined, `${ctx.config.kubernetes.namespace}/${lock.name} is held by ${lock.holder} (until ${lock.expiresAt}, unless renewed): what that run is changing shows as drift until it ends; run status again then`)
+      reporter.warn(undefined, `drift in ${drifted.join(', ')}: \`pnpm turbo bootstrap\` repairs it (add --force-conflicts where a field was changed by hand)`)
+    }
     return drifted.length > 0 ? EXIT.drift : EXIT.ok
   } finally {
     await ctx.close()

@@ -212,8 +212,11 @@ E2e('a record deleted, a node file edited and the registry scaled to 0 by hand: 
   writeFileSync(yamlOf(node), readYaml(node).replace(/password: .*/, 'password: edited-by-hand'), { mode: 0o600 })
   // What `kubectl scale --replicas=0` sends: the scale subresource, under another field manager.
   await labKubeConfig(ctx.homelab.lab).makeApiClient(AppsV1Api).replaceNamespacedDeploymentScale({ name: 'registry', namespace: NS.registry, fieldManager: 'kubectl', body: { metadata: { name: 'registry', namespace: NS.registry }, spec: { replicas: 0 } } })
-  const found = await status(ctx)
+  // A run in progress (here a gc) is named: some drift may be its work.
+  const gc = await acquireRunLock(kubeOf(ctx.homelab), { namespace: NS.tool, name: 'registry', task: 'registry gc' })
+  const found = await status(ctx).finally(() => gc.release())
   assert.is(found.code, 3, found.output)
+  assert.match(found.output, new RegExp(`${NS.tool}/run-lock-registry is held by registry gc on \\S+ \\(pid \\d+\\) \\(until `), found.output)
   const drift = found.drift.join('\n')
   assert.match(drift, /dns records on pihole-2/)
   assert.match(drift, new RegExp(`node-trust ${node.nodeName}`))
@@ -228,6 +231,7 @@ E2e('a record deleted, a node file edited and the registry scaled to 0 by hand: 
   assert.ok(second!.records().hosts.includes(record))
   const again = await status(ctx)
   assert.is(again.code, 0, again.output)
+  assert.not.match(again.output, /is held by/, again.output)
 })
 
 E2e('rotate-credentials --plan changes nothing anywhere: no Secret, no node file, no restart, no push or pull', async (ctx) => {

@@ -116,6 +116,19 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
   return lock
 }
 
+/** A run lock someone holds now: its ConfigMap's name, who holds it, and until when (unless renewed). */
+export type HeldRunLock = { name: string; holder: string; expiresAt: string }
+
+/** The run locks in the tool's namespace that are held now (expired ones are dead runs' and left out). */
+export async function heldRunLocks(kube: KubeClient, namespace: string, now = new Date()): Promise<HeldRunLock[]> {
+  const configMaps = await kube.list('v1', 'ConfigMap', { namespace, labelSelector: `${MANAGED_BY}=homelab-devtools` })
+  return configMaps.flatMap((c) => {
+    const data = (c['data'] as Record<string, string> | undefined) ?? {}
+    const live = c.metadata.name.startsWith('run-lock-') && data['holder'] && Date.parse(data['expiresAt'] ?? '') > now.getTime()
+    return live ? [{ name: c.metadata.name, holder: data['holder']!, expiresAt: data['expiresAt']! }] : []
+  })
+}
+
 const MANAGED_BY = 'app.kubernetes.io/managed-by'
 const lockName = (name: string) => `run-lock-${name}`
 
