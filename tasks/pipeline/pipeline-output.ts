@@ -78,7 +78,7 @@ export function prefixedLines(prefix: string, onLine: (line: string) => void): O
 
 /**
  * The pipeline's stdout written once per turn of the event loop instead of once per line: a no-op bootstrap prints
- * about 350 lines, and each write is a system call that wakes whoever reads the pipe. A line for stderr first hands
+ * about 160 lines, and each write is a system call that wakes whoever reads the pipe. A line for stderr first hands
  * on what stdout holds, so the two keep their order on a terminal; so do `close()` and the process's exit.
  */
 export function batchedOutput(io: Pick<TaskIo, 'stdout' | 'stderr'>): Pick<TaskIo, 'stdout' | 'stderr'> & { close(): void } {

@@ -77,7 +77,6 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
     mine = await takeOverExpired(kube, { name, namespace: options.namespace, now: now(), replacement: body })
   }
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', name, namespace: options.namespace }
-  const dataOf = (object: KubeObject | undefined) => (object?.['data'] as Record<string, string> | undefined) ?? {}
   const renewOnce = async () => {
     try {
       mine = await kube.replace(body(mine.metadata.resourceVersion))
@@ -87,7 +86,7 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
       // is still ours, renew on the version it has. Anything else waits for the next tick; stillHeld() tells.
       try {
         const current = await kube.get(ref)
-        if (current && dataOf(current)['holder'] === holder) mine = await kube.replace(body(current.metadata.resourceVersion))
+        if (current && lockData(current)['holder'] === holder) mine = await kube.replace(body(current.metadata.resourceVersion))
       } catch {
         // the next tick tries again
       }
@@ -100,11 +99,11 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
     release: async () => {
       clearInterval(renew)
       const current = await kube.get(ref)
-      if (dataOf(current)['holder'] === holder) await kube.delete(ref)
+      if (current && lockData(current)['holder'] === holder) await kube.delete(ref)
     },
     stillHeld: async () => {
-      const data = dataOf(await kube.get(ref))
-      return data['holder'] === holder && Date.parse(data['expiresAt'] ?? '') > now().getTime()
+      const current = await kube.get(ref)
+      return current !== undefined && lockData(current)['holder'] === holder && isLive(lockData(current), now())
     },
   }
   try {
@@ -123,8 +122,8 @@ export type HeldRunLock = { name: string; holder: string; expiresAt: string }
 export async function heldRunLocks(kube: KubeClient, namespace: string, now = new Date()): Promise<HeldRunLock[]> {
   const configMaps = await kube.list('v1', 'ConfigMap', { namespace, labelSelector: `${MANAGED_BY}=homelab-devtools` })
   return configMaps.flatMap((c) => {
-    const data = (c['data'] as Record<string, string> | undefined) ?? {}
-    const live = c.metadata.name.startsWith('run-lock-') && data['holder'] && Date.parse(data['expiresAt'] ?? '') > now.getTime()
+    const data = lockData(c)
+    const live = c.metadata.name.startsWith('run-lock-') && data['holder'] && isLive(data, now)
     return live ? [{ name: c.metadata.name, holder: data['holder']!, expiresAt: data['expiresAt']! }] : []
   })
 }
