@@ -3,14 +3,17 @@
 // own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const pnpmVersion = pkg.packageManager.replace(/^pnpm@/, '')
+// Where the pinned pnpm has no build: the last pnpm that runs on Node 20 (pnpm 11 needs Node 22.13).
+const JS_FALLBACK = '10.34.7'
 const log = (msg) => process.stderr.write(`setup: ${msg}\n`)
 
 function run(cmd, args, opts = {}) {
@@ -63,25 +66,38 @@ function globalPnpmVersion() {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
-// The platforms @pnpm/exe has a build for (its optional dependencies): elsewhere (32-bit ARM) its preinstall fails.
-const STANDALONE_PLATFORMS = new Set(['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64'])
+/** Whether the pinned pnpm installs and answers on this machine, tried in a folder of its own. */
+function pinnedPnpmRunsHere() {
+  const trial = mkdtempSync(join(tmpdir(), 'homelab-pnpm-'))
+  try {
+    const installed = spawnSync('npm', ['install', '--prefix', trial, '--no-fund', '--no-audit', '--no-save', `pnpm@${pnpmVersion}`], { encoding: 'utf8' })
+    if (installed.status !== 0) return false
+    const r = spawnSync(join(trial, 'node_modules', '.bin', 'pnpm'), ['--version'], { encoding: 'utf8', cwd: '/' })
+    return r.status === 0 && r.stdout.trim() === pnpmVersion
+  } finally {
+    rmSync(trial, { recursive: true, force: true })
+  }
+}
 
 /**
- * pnpm from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry), as @pnpm/exe:
- * pnpm's own standalone build, the one pnpm's install script installs. It starts in about 0.2 s, where the JavaScript
- * package takes 0.35 s on Node 20 even with v8-compile-cache, and every pnpm command pays that start, `pnpm turbo
- * bootstrap` included. npm links one package per bin name, so a JavaScript pnpm in npm's global folder goes first,
- * and only once the registry has shown it serves the standalone build: a registry that cannot leaves the pnpm there
- * is in place. If the standalone build does not install or answer, the JavaScript package goes in instead.
+ * pnpm from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry). pnpm 12 is a
+ * native program (its npm package links the build for this platform at install): `pnpm turbo bootstrap` pays 0.02 s
+ * for pnpm where pnpm 10 took 0.2 s as its standalone build and 0.35 s as JavaScript on Node 20. Where pnpm 12 has no
+ * build (32-bit ARM and x86), the JavaScript pnpm 10 goes in instead, the last one that runs on Node 20 (.npmrc keeps
+ * it from trying to switch to the pinned version). The pinned version is first tried in a folder of its own, so the
+ * pnpm already in npm's global folder (setup's earlier @pnpm/exe, which claims the same bin names) is only removed
+ * once the new one is known to run.
  */
 function installPnpm() {
-  if (STANDALONE_PLATFORMS.has(`${process.platform}-${process.arch}`) && spawnSync('npm', ['view', `@pnpm/exe@${pnpmVersion}`, 'version'], { encoding: 'utf8' }).status === 0) {
-    if (globalPackage('pnpm') && !npmGlobal(['uninstall', 'pnpm'])) process.exit(1)
-    if (npmGlobal(['install', '--allow-scripts=@pnpm/exe', `@pnpm/exe@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
-    log(`@pnpm/exe@${pnpmVersion} did not install or does not answer here; installing the JavaScript pnpm@${pnpmVersion} instead`)
-    npmGlobal(['uninstall', '@pnpm/exe'])
+  if (pinnedPnpmRunsHere()) {
+    for (const old of ['@pnpm/exe', 'pnpm']) if (globalPackage(old) && !npmGlobal(['uninstall', old])) process.exit(1)
+    if (npmGlobal(['install', '--allow-scripts=pnpm', `pnpm@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
+    log(`pnpm@${pnpmVersion} did not install in npm's global folder`)
+  } else {
+    log(`pnpm ${pnpmVersion} does not install or run on ${process.platform}-${process.arch}; installing the JavaScript pnpm ${JS_FALLBACK}`)
   }
-  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${pnpmVersion}`])
+  if (globalPackage('@pnpm/exe')) npmGlobal(['uninstall', '@pnpm/exe'])
+  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${JS_FALLBACK}`])
 }
 
 const have = pnpmOnPath()
@@ -89,13 +105,12 @@ if (have !== pnpmVersion) {
   log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
   installPnpm()
   const now = pnpmOnPath()
-  if (now !== pnpmVersion) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the pinned ${pnpmVersion}, which npm installed in its global folder; put that folder's bin first on PATH`)
+  if (now !== pnpmVersion && now !== JS_FALLBACK) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the one npm installed in its global folder; put that folder's bin first on PATH`)
 }
 
-// A JavaScript pnpm (one the user installed at the pinned version) loads v8-compile-cache when it can find it, for
-// Node < 22 (which has no compile cache of its own): pnpm then compiles less of its 8 MB bundle on every start, about
-// 0.08 s off every pnpm command here. npm's global folder is on its launcher's module path, so that is where it goes,
-// when pnpm itself was installed there. (The standalone build has its own cache and is no JavaScript file.)
+// The JavaScript pnpm loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its
+// own): pnpm then compiles less of its 8 MB bundle on every start, about 0.08 s off every pnpm command. npm's global
+// folder is on its launcher's module path, so that is where it goes, when pnpm itself was installed there.
 const COMPILE_CACHE = 'v8-compile-cache@2.4.0'
 const launcher = pnpmLauncher()
 if (Number(process.versions.node.split('.')[0]) < 22 && launcher?.endsWith('.cjs') && !resolvesFrom(launcher, 'v8-compile-cache')) {
