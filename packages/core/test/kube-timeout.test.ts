@@ -1,35 +1,22 @@
 // An API server that accepts the connection and the TLS handshake, then never answers (hung, or SIGSTOPped): every
 // request must end after timeouts.kubernetes with an error naming the server, the limit and that key.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import type { Socket } from 'node:net'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createServer, type Server } from 'node:tls'
 import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createKubeClient, createReporter, KubeError, openToolContext } from '../src/index.js'
+import { startLocalTlsApi, type LocalTlsApi } from './fixtures/local-tls-api.js'
 
-type Ctx = { server: Server; sockets: Set<Socket>; url: string; dir: string; kubeconfigPath: string }
+type Ctx = { api: LocalTlsApi; url: string; dir: string; kubeconfigPath: string }
 const Timeout = suite<Ctx>('a Kubernetes API server that never answers', {} as Ctx)
 
 Timeout.before(reportHookErrors(async (ctx) => {
-  ctx.dir = mkdtempSync(join(tmpdir(), 'kube-timeout-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=127.0.0.1'], { cwd: ctx.dir, stdio: 'pipe' })
-  ctx.sockets = new Set()
-  ctx.server = createServer({ key: readFileSync(join(ctx.dir, 'k.pem')), cert: readFileSync(join(ctx.dir, 'c.pem')) }, (socket) => {
-    ctx.sockets.add(socket)
-    socket.on('close', () => ctx.sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => ctx.server.listen(0, '127.0.0.1', resolve))
-  ctx.url = `https://127.0.0.1:${(ctx.server.address() as { port: number }).port}`
-  ctx.kubeconfigPath = join(ctx.dir, 'kubeconfig')
-  writeFileSync(ctx.kubeconfigPath, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${ctx.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: k, context: {cluster: c, user: u}}]\ncurrent-context: k\n`)
+  ctx.api = await startLocalTlsApi()
+  Object.assign(ctx, { url: ctx.api.url, dir: ctx.api.dir, kubeconfigPath: ctx.api.kubeconfigPath })
 }))
 Timeout.after(async (ctx) => {
-  for (const socket of ctx.sockets ?? []) socket.destroy()
-  await new Promise((resolve) => ctx.server?.close(resolve))
+  await ctx.api?.close()
 })
 
 /** The call's error, or a failure if it is still pending after `withinMs` (before the fix it never settled). */

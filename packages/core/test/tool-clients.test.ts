@@ -2,7 +2,6 @@
 // server for an API group's resources once however many calls start together.
 import dc from 'node:diagnostics_channel'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import type { ClientRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { labOptionsFromEnv, reportHookErrors, useLab } from '@homelab/lab'
@@ -79,15 +78,16 @@ Clients('a config that fails is not kept: every task reports the error itself', 
 Clients('twenty reads of one API group started together make one discovery request, not twenty', async (ctx) => {
   const kube = new ToolClients().kube({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'tool-clients-test' })
   const paths: string[] = []
-  const listener = ({ request }: { request: ClientRequest }) => void paths.push(request.path)
-  dc.subscribe('http.client.request.start', listener as (message: unknown) => void)
+  // Every request the Kubernetes client sends, as undici starts it.
+  const listener = ({ request }: { request: { path: string } }) => void paths.push(request.path)
+  dc.subscribe('undici:request:create', listener as (message: unknown) => void)
   try {
     const names = Array.from({ length: 20 }, (_, i) => `absent-${i}`)
     const found = await Promise.all(names.map((name) => kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: ctx.ns })))
     assert.equal(found, names.map(() => undefined))
     await kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'absent', namespace: ctx.ns })
   } finally {
-    dc.unsubscribe('http.client.request.start', listener as (message: unknown) => void)
+    dc.unsubscribe('undici:request:create', listener as (message: unknown) => void)
   }
   assert.is(paths.filter((p) => p === '/apis/apps/v1').length, 1, paths.join('\n'))
   assert.is(paths.filter((p) => p.includes('/deployments/absent-')).length, 20)

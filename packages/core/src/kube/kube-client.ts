@@ -1,8 +1,9 @@
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, type Configuration, type KubernetesObject, type RequestContext } from '@kubernetes/client-node'
+import { ApiException, createConfiguration, KubeConfig, KubernetesObjectApi, PatchStrategy, ServerConfiguration, type Configuration, type KubernetesObject, type RequestContext } from '@kubernetes/client-node'
 // Not re-exported by the package root: the serializer every KubernetesObjectApi call goes through, and its model registry.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js'
 import { ApplyConflictError, KubeError } from '../errors/kube-error.js'
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
+import { undiciKubeTransport } from './kube-transport.js'
 
 export type KubeClientOptions = {
   /** A kubeconfig file; when absent, client-node's default resolution (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -173,9 +174,12 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
     }
   }
 
-  /** What KubernetesObjectApi.makeApiClient does, for this class. */
+  /** What KubernetesObjectApi.makeApiClient does, for this class, with requests on undici (kube-transport.ts). */
   static makeFor(config: KubeConfig, requestTimeoutMs: number): SharedDiscoveryObjectApi {
-    const api = config.makeApiClient(SharedDiscoveryObjectApi)
+    const cluster = config.getCurrentCluster()
+    if (!cluster) throw new Error('No active cluster!')
+    const configuration = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } })
+    const api = new SharedDiscoveryObjectApi({ ...configuration, httpApi: undiciKubeTransport(configuration.httpApi) })
     api.setDefaultNamespace(config)
     api.#requestTimeoutMs = requestTimeoutMs
     return api
@@ -183,7 +187,7 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
 
   /**
    * Every request, discovery included, goes through here. A hung API server (accepts, never answers) would otherwise
-   * hold the run forever: the signal ends node-fetch's request and frees its socket, and the race also covers the
+   * hold the run forever: the signal ends the request and frees its connection, and the race also covers the
    * credential step before it (an exec plugin that never returns).
    */
   protected override async requestPromise<T extends KubernetesObject>(context: RequestContext, type?: string, options?: Configuration): Promise<T> {
@@ -223,11 +227,12 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
 }
 
 /**
- * A kept-alive connection the server closed just as a request went out on it fails with one of these (node-fetch 2
- * reports it as "Premature close"). get, list, server-side apply and delete are safe to send again, once; create and
- * replace are not (a create that did land would come back AlreadyExists), so they are never retried.
+ * A kept-alive connection the server closed just as a request went out on it fails with one of these (undici says
+ * "other side closed"; node-fetch 2, still used behind a proxy, "Premature close"). get, list, server-side apply and
+ * delete are safe to send again, once; create and replace are not (a create that did land would come back
+ * AlreadyExists), so they are never retried.
  */
-const STALE_CONNECTION = /Premature close|ECONNRESET|socket hang up/
+const STALE_CONNECTION = /other side closed|Premature close|ECONNRESET|socket hang up/
 
 export async function onceMoreOnStaleConnection<T>(request: () => Promise<T>): Promise<T> {
   try {
@@ -358,6 +363,7 @@ export function parseConflicts(message: string): { manager: string; field: strin
 }
 
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => { destroy?(): void }
+
 
 /**
  * client-node 1.4 makes a new https.Agent for every request, so every call paid a TCP and TLS handshake with a client
