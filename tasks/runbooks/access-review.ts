@@ -57,7 +57,7 @@ export const describeNeed = (need: AccessNeed) =>
  * A `*` review is allowed only by a rule that grants every verb on every resource, so a yes here is a yes for each.
  */
 export async function mayDoEverything(kube: KubeClient): Promise<boolean> {
-  const api = kube.config.makeApiClient(AuthorizationV1Api)
+  const api = kube.makeApiClient(AuthorizationV1Api)
   try {
     const review = await api.createSelfSubjectAccessReview({
       body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: '*', group: '*', resource: '*' } } },
@@ -70,7 +70,7 @@ export async function mayDoEverything(kube: KubeClient): Promise<boolean> {
 
 /** The verbs of `need` the kubeconfig's user may not use, asked with one SelfSubjectAccessReview per verb. */
 export async function deniedVerbs(kube: KubeClient, need: AccessNeed): Promise<string[]> {
-  const api = kube.config.makeApiClient(AuthorizationV1Api)
+  const api = kube.makeApiClient(AuthorizationV1Api)
   const answers = await Promise.all(need.verbs.map(async (verb) => {
     try {
       const review = await api.createSelfSubjectAccessReview({

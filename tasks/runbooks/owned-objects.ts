@@ -88,9 +88,9 @@ export function namespacedListableKinds(lists: readonly V1APIResourceList[]): [s
 
 /** Every kind the API server serves (discovery: the core group and each group's preferred version). */
 async function discoveryLists(kube: KubeClient): Promise<V1APIResourceList[]> {
-  const core = await kube.config.makeApiClient(CoreV1Api).getAPIResources()
-  const { groups } = await kube.config.makeApiClient(ApisApi).getAPIVersions()
-  const custom = kube.config.makeApiClient(CustomObjectsApi)
+  const core = await kube.makeApiClient(CoreV1Api).getAPIResources()
+  const { groups } = await kube.makeApiClient(ApisApi).getAPIVersions()
+  const custom = kube.makeApiClient(CustomObjectsApi)
   const named = await Promise.all(groups.filter((g) => !VIEW_GROUPS.has(g.name)).map(async (g) => {
     const version = g.preferredVersion ?? g.versions[0]!
     try {

@@ -27,7 +27,7 @@ function apiServerStep(ctx: ToolContext): Step {
   return checkStep(API_STEP, async (stepCtx) => {
     const kube = ctx.kube()
     try {
-      const version = await kube.config.makeApiClient(VersionApi).getCode()
+      const version = await kube.makeApiClient(VersionApi).getCode()
       stepCtx.progress(`${kube.server} runs Kubernetes ${version.gitVersion}`)
     } catch (error) {
       throw toKubeError('reach', { apiVersion: 'v1', kind: 'Version', name: '/version' }, kube.server, error)

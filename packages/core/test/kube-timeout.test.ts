@@ -2,6 +2,7 @@
 // request must end after timeouts.kubernetes with an error naming the server, the limit and that key.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { VersionApi } from '@kubernetes/client-node'
 import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -55,6 +56,13 @@ Timeout('get, create, apply and list each end after requestTimeoutMs, naming the
     assertTimeoutError(error, ctx.url, '300ms')
     assert.ok(ms >= 250, `${name} gave up after ${ms} ms, before its limit`)
   }
+})
+
+Timeout('a generated API (what preflight asks /version with) ends a second after requestTimeoutMs too', async (ctx) => {
+  const kube = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'kube-timeout-test', requestTimeoutMs: 300 })
+  const { error, ms } = await failureWithin(kube.makeApiClient(VersionApi).getCode(), 5000)
+  assert.instance(error, Error)
+  assert.ok(ms >= 1250, `gave up after ${ms} ms, before its limit`)
 })
 
 Timeout('a tool context gives its Kubernetes client timeouts.kubernetes from the config', async (ctx) => {

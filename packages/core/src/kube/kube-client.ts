@@ -37,7 +37,9 @@ export type KubeClient = {
    * small request per group, where reading a CRD object itself fetches its whole schema).
    */
   serves(apiVersion: string, kind: string): Promise<boolean>
-  /** The raw client-node config, for APIs this client does not wrap (exec, CRD discovery). */
+  /** A generated client-node API (VersionApi, AuthorizationV1Api, …) for what this client does not wrap, on its connections. */
+  makeApiClient<T>(type: new (configuration: Configuration) => T): T
+  /** The raw client-node config. */
   readonly config: KubeConfig
 }
 
@@ -48,7 +50,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   if (options.context) config.setCurrentContext(options.context)
   reuseConnections(config)
   const server = config.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)'
-  const api = SharedDiscoveryObjectApi.makeFor(config, options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS)
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS
+  const configuration = apiConfiguration(config, requestTimeoutMs)
+  const api = SharedDiscoveryObjectApi.makeFor(config, configuration, requestTimeoutMs)
   const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
 
   const header = (ref: ObjectRef) => {
@@ -64,6 +68,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     server,
     fieldManager: options.fieldManager,
     config,
+    makeApiClient: (type) => new type(configuration),
     async get(ref) {
       try {
         return (await onceMoreOnStaleConnection(() => api.read(header(ref)))) as unknown as KubeObject
@@ -174,12 +179,9 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
     }
   }
 
-  /** What KubernetesObjectApi.makeApiClient does, for this class, with requests on undici (kube-transport.ts). */
-  static makeFor(config: KubeConfig, requestTimeoutMs: number): SharedDiscoveryObjectApi {
-    const cluster = config.getCurrentCluster()
-    if (!cluster) throw new Error('No active cluster!')
-    const configuration = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } })
-    const api = new SharedDiscoveryObjectApi({ ...configuration, httpApi: undiciKubeTransport(configuration.httpApi) })
+  /** What KubernetesObjectApi.makeApiClient does, for this class. */
+  static makeFor(config: KubeConfig, configuration: Configuration, requestTimeoutMs: number): SharedDiscoveryObjectApi {
+    const api = new SharedDiscoveryObjectApi(configuration)
     api.setDefaultNamespace(config)
     api.#requestTimeoutMs = requestTimeoutMs
     return api
@@ -360,6 +362,17 @@ export function parseConflicts(message: string): { manager: string; field: strin
   const out: { manager: string; field: string }[] = []
   for (const m of message.matchAll(/conflict with "([^"]+)"(?: using [^:]+)?: (\S+)/g)) out.push({ manager: m[1]!, field: m[2]! })
   return out
+}
+
+/**
+ * What KubeConfig.makeApiClient gives every generated API, with requests on undici (kube-transport.ts); those APIs time
+ * nothing themselves, so a hung API server ends their request a second after `timeouts.kubernetes`.
+ */
+function apiConfiguration(config: KubeConfig, requestTimeoutMs: number): Configuration {
+  const cluster = config.getCurrentCluster()
+  if (!cluster) throw new Error('No active cluster!')
+  const configuration = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } })
+  return { ...configuration, httpApi: undiciKubeTransport(configuration.httpApi, { backstopMs: requestTimeoutMs + 1000 }) }
 }
 
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => { destroy?(): void }

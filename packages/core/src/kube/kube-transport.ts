@@ -23,16 +23,18 @@ type ResponseHeaders = Record<string, string | string[] | undefined>
  *
  * client-node still authenticates each request (kubeconfig certificates, tokens, exec plugins) and picks its agent;
  * the agent's TLS material becomes one undici Agent's. A proxy (`proxy-url`) or a plain-http server gets client-node's
- * own agent and node-fetch, as before.
+ * own agent and node-fetch, as before. `backstopMs` ends a request that hangs where nothing else is timing it (the
+ * object API times its own, and says so better: set this a little later than that).
  */
-export function undiciKubeTransport(fallback: HttpLibrary): HttpLibrary {
+export function undiciKubeTransport(fallback: HttpLibrary, options: { backstopMs: number }): HttpLibrary {
   const dispatchers = new WeakMap<HttpsAgent, Agent>()
   const dispatcherFor = (agent: HttpsAgent): Agent => {
     let dispatcher = dispatchers.get(agent)
     if (!dispatcher) {
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = agent.options
       const connect = Object.fromEntries(Object.entries({ ca, cert, key, pfx, passphrase, rejectUnauthorized, servername }).filter(([, value]) => value !== undefined))
-      dispatchers.set(agent, (dispatcher = new Agent({ connect, connections: KUBE_API_CONNECTIONS })))
+      const { backstopMs } = options
+      dispatchers.set(agent, (dispatcher = new Agent({ connect: { ...connect, timeout: backstopMs }, connections: KUBE_API_CONNECTIONS, headersTimeout: backstopMs, bodyTimeout: backstopMs })))
     }
     return dispatcher
   }
