@@ -184,7 +184,14 @@ function sessionApi(options: PiholeV6Options, login: V6Login, restarts: FtlResta
     restarts.expect()
   }
   return {
-    list: () => restarts.through(async () => [...(await readArray(options, login, 'hosts')).flatMap(parseHostEntry), ...(await readArray(options, login, 'cnameRecords')).flatMap(parseCnameEntry)]),
+    list: () =>
+      restarts.through(async () => {
+        // Both at once (a renewal they both need is made once: v6Login); a failure of both reports the first list's.
+        const [hosts, cnames] = await Promise.allSettled([readArray(options, login, 'hosts'), readArray(options, login, 'cnameRecords')])
+        if (hosts.status === 'rejected') throw hosts.reason
+        if (cnames.status === 'rejected') throw cnames.reason
+        return [...hosts.value.flatMap(parseHostEntry), ...cnames.value.flatMap(parseCnameEntry)]
+      }),
     async add(record) {
       const text = record.type === 'A' ? hostEntryText(record) : cnameEntryText(record)
       // A PUT FTL applied but whose answer was lost is "already present" the second time: done either way.
