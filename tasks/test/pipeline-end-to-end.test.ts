@@ -54,6 +54,8 @@ E2e('pnpm turbo bootstrap converges everything, verify included, with records on
   assert.is(run.code, 0, run.output)
   assert.is(pipelineTotal(run.output)?.failed, 0, run.output)
   assert.match(run.output, /\/\/:verify-all: recap node-trust: ok=\d+ changed=0 failed=0/, run.output)
+  // A run that changed things verifies in full: a login through the UI's /v2/ proxy too.
+  assert.match(run.output, /\/\/:verify-all: …\s+registry UI \S+ serves its page and proxies \/v2\/: its page, and user admin logs in through \/v2\//, run.output)
   for (const pihole of ctx.homelab.piholes) assert.ok(pihole.records().hosts.includes(`${ctx.homelab.traefikIp} registry.${DOMAIN}`), pihole.url)
   const first = readYaml(ctx.homelab.nodes.nodes[0]!)
   assert.ok(first.startsWith('# kept by hand\nmirrors:\n  quay.io:'), first)
@@ -86,6 +88,7 @@ E2e('a second bootstrap reports changed=0 and moves no resourceVersion, DNS reco
   // Nothing changed, so the last stage checked health only, and said so.
   assert.match(run.output, /\/\/:verify-all: …\s+verify: this run changed nothing: quick checks only/, run.output)
   assert.match(run.output, /\/\/:verify-all: skipped\s+registry: 2 end-to-end checks: a quick verify/, run.output)
+  assert.match(run.output, /\/\/:verify-all: …\s+registry UI \S+ serves its page and proxies \/v2\/: its page, and the registry behind \/v2\/ \(a login through it/, run.output)
 })
 
 /**
