@@ -79,6 +79,37 @@ RunTask('a cache left by a short run is written again by a longer one, which com
   assert.equal(filesOf(ctx, stem).filter((f) => f.includes('.v8cache.')), [basename(cache)])
 })
 
+RunTask('a longer run whose code cache came out smaller (bytecode V8 dropped) leaves the larger one in place', (ctx) => {
+  const entry = join(ctx.dir, 'flushed.ts')
+  // With --flush the run lasts longer and has V8 drop what bytecode it can (as a long run's collections do on their
+  // own), so the cache it would write holds less than the one it started from.
+  writeFileSync(entry, [
+    "import { setFlagsFromString } from 'node:v8'",
+    "import { runInNewContext } from 'node:vm'",
+    "import { parseConfig } from '@homelab/core'",
+    "console.log(JSON.stringify(parseConfig('domain: flushed.example', { sourceName: 'x', baseDir: '/', env: {} }).domain))",
+    "if (process.argv.includes('--flush')) {",
+    "  setFlagsFromString('--expose-gc')",
+    "  setFlagsFromString('--stress-flush-code')",
+    "  const gc = runInNewContext('gc') as () => void",
+    '  for (let i = 0; i < 8; i++) {',
+    '    gc()',
+    '    await new Promise((resolve) => setTimeout(resolve, 100))',
+    '  }',
+    '}',
+    '',
+  ].join('\n'))
+  assert.is(JSON.parse(run(ctx, entry).stdout), 'flushed.example')
+  const stem = stemFor(ctx, entry)
+  const cache = join(ctx.cache, `${stem}.v8cache.${manifestOf(ctx, stem).builtAt}`)
+  const before = statSync(cache)
+  const flushed = run(ctx, entry, ['--flush'])
+  assert.is(flushed.code, 0, flushed.stderr)
+  const after = statSync(cache)
+  assert.is(after.size, before.size, 'a smaller cache replaced the one the run started from')
+  assert.is(after.mtimeMs, before.mtimeMs)
+})
+
 RunTask('an edited entry is rebuilt: the new code runs and the old build\'s code cache is gone', async (ctx) => {
   const entry = join(ctx.dir, 'edited.ts')
   writeFileSync(entry, "console.log('before')\n")
