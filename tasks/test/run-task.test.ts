@@ -40,17 +40,22 @@ function stemFor(ctx: Ctx, entry: string): string {
   return json.replace(/\.json$/, '')
 }
 
+/** A throwaway entry of these lines; its path. */
+function entryOf(ctx: Ctx, name: string, lines: readonly string[]): string {
+  const entry = join(ctx.dir, name)
+  writeFileSync(entry, [...lines, ''].join('\n'))
+  return entry
+}
+
 RunTask('an entry with top-level await runs from a CommonJS bundle: its arguments, its exit code, its imports', (ctx) => {
-  const entry = join(ctx.dir, 'awaits.ts')
-  writeFileSync(entry, [
+  const entry = entryOf(ctx, 'awaits.ts', [
     "import { setTimeout as sleep } from 'node:timers/promises'",
     "import { EXIT } from '@homelab/core'",
     '',
     'const waited = await sleep(5, "slept")',
     'console.log(JSON.stringify({ args: process.argv.slice(2), waited, usage: EXIT.usage }))',
     'process.exitCode = 7',
-    '',
-  ].join('\n'))
+  ])
   const first = run(ctx, entry, ['--flag', 'value'])
   assert.is(first.code, 7, first.stderr)
   assert.equal(JSON.parse(first.stdout), { args: ['--flag', 'value'], waited: 'slept', usage: 2 })
@@ -80,10 +85,9 @@ RunTask('a cache left by a short run is written again by a longer one, which com
 })
 
 RunTask('a longer run whose code cache came out smaller (bytecode V8 dropped) leaves the larger one in place', (ctx) => {
-  const entry = join(ctx.dir, 'flushed.ts')
   // With --flush the run lasts longer and has V8 drop what bytecode it can (as a long run's collections do on their
   // own), so the cache it would write holds less than the one it started from.
-  writeFileSync(entry, [
+  const entry = entryOf(ctx, 'flushed.ts', [
     "import { setFlagsFromString } from 'node:v8'",
     "import { runInNewContext } from 'node:vm'",
     "import { parseConfig } from '@homelab/core'",
@@ -97,8 +101,7 @@ RunTask('a longer run whose code cache came out smaller (bytecode V8 dropped) le
     '    await new Promise((resolve) => setTimeout(resolve, 100))',
     '  }',
     '}',
-    '',
-  ].join('\n'))
+  ])
   assert.is(JSON.parse(run(ctx, entry).stdout), 'flushed.example')
   const stem = stemFor(ctx, entry)
   const cache = join(ctx.cache, `${stem}.v8cache.${manifestOf(ctx, stem).builtAt}`)
