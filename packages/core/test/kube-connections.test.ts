@@ -1,5 +1,8 @@
 // How many connections the Kubernetes client keeps to the API server: a few, reused, however many calls are in flight.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import { join } from 'node:path'
 import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -55,6 +58,38 @@ Connections('calls waiting for a connection to a hung server still end after the
     assert.is((outcome as KubeError).reason, 'Timeout')
   }
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
+})
+
+Connections('a cluster behind proxy-url is reached through the proxy (CONNECT), not past it', async ({ answering }) => {
+  const tunnels: string[] = []
+  const sockets = new Set<Socket>()
+  const proxy = createServer().on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => {
+    tunnels.push(request.url ?? '')
+    sockets.add(client)
+    const [host, port] = (request.url ?? '').split(':')
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    sockets.add(upstream)
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  try {
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+    const kubeconfigPath = join(answering.dir, 'kubeconfig-proxied')
+    writeFileSync(kubeconfigPath, readFileSync(answering.kubeconfigPath, 'utf8').replace('insecure-skip-tls-verify: true}', `insecure-skip-tls-verify: true, proxy-url: "${proxyUrl}"}`))
+    const kube = createKubeClient({ kubeconfigPath, fieldManager: 'connections-test' })
+    const got = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'x', name: 'cm-1' })
+    assert.equal(got?.['data'], { name: 'cm-1' })
+    assert.ok(tunnels.includes(new URL(answering.url).host), `tunnels: ${tunnels.join(', ')}`)
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => proxy.close(resolve))
+  }
 })
 
 Connections.run()

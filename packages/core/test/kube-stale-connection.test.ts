@@ -19,12 +19,17 @@ const failingOnce = (message: string) => {
   return { calls: () => calls, request: async () => (++calls === 1 ? Promise.reject(new Error(message)) : 'answer') }
 }
 
-Stale('node-fetch\'s "Premature close" and a reset are sent once more', async () => {
-  for (const message of ['Invalid response body while trying to fetch https://api/apis/apps/v1: Premature close', 'read ECONNRESET', 'socket hang up']) {
+Stale('undici\'s and node-fetch\'s closed-connection failures and a reset are sent once more', async () => {
+  for (const message of ['other side closed', 'Invalid response body while trying to fetch https://api/apis/apps/v1: Premature close', 'read ECONNRESET', 'write EPIPE', 'socket hang up']) {
     const r = failingOnce(message)
     assert.is(await onceMoreOnStaleConnection(r.request), 'answer')
     assert.is(r.calls(), 2, message)
   }
+  // undici's SocketError, whatever its message says.
+  let calls = 0
+  const closed = Object.assign(new Error('closed'), { code: 'UND_ERR_SOCKET' })
+  assert.is(await onceMoreOnStaleConnection(async () => (++calls === 1 ? Promise.reject(closed) : 'answer')), 'answer')
+  assert.is(calls, 2)
 })
 
 Stale('any other failure is not retried, and a second stale failure is the caller\'s', async () => {

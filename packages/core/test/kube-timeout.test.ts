@@ -7,6 +7,8 @@ import { reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createKubeClient, createReporter, KubeError, openToolContext } from '../src/index.js'
+import { toKubeError } from '../src/kube/kube-client.js'
+import { KubeRequestTimeout } from '../src/kube/kube-transport.js'
 import { startLocalTlsApi, type LocalTlsApi } from './fixtures/local-tls-api.js'
 
 type Ctx = { api: LocalTlsApi; url: string; dir: string; kubeconfigPath: string }
@@ -61,8 +63,10 @@ Timeout('get, create, apply and list each end after requestTimeoutMs, naming the
 Timeout('a generated API (what preflight asks /version with) ends a second after requestTimeoutMs too', async (ctx) => {
   const kube = createKubeClient({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'kube-timeout-test', requestTimeoutMs: 300 })
   const { error, ms } = await failureWithin(kube.makeApiClient(VersionApi).getCode(), 5000)
-  assert.instance(error, Error)
+  assert.instance(error, KubeRequestTimeout)
   assert.ok(ms >= 1250, `gave up after ${ms} ms, before its limit`)
+  // What preflight then says: the key to raise, not "unreachable".
+  assertTimeoutError(toKubeError('reach', { apiVersion: 'v1', kind: 'Version', name: '/version' }, ctx.url, error), ctx.url, '1300ms')
 })
 
 Timeout('a tool context gives its Kubernetes client timeouts.kubernetes from the config', async (ctx) => {

@@ -3,7 +3,7 @@ import { ApiException, createConfiguration, KubeConfig, KubernetesObjectApi, Pat
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js'
 import { ApplyConflictError, KubeError } from '../errors/kube-error.js'
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube-object.js'
-import { undiciKubeTransport } from './kube-transport.js'
+import { formatMs, KubeRequestTimeout, undiciKubeTransport } from './kube-transport.js'
 
 export type KubeClientOptions = {
   /** A kubeconfig file; when absent, client-node's default resolution (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -245,13 +245,14 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
  * delete are safe to send again, once; create and replace are not (a create that did land would come back
  * AlreadyExists), so they are never retried.
  */
-const STALE_CONNECTION = /other side closed|Premature close|ECONNRESET|socket hang up/
+const STALE_CONNECTION = /other side closed|Premature close|ECONNRESET|EPIPE|socket hang up/
 
 export async function onceMoreOnStaleConnection<T>(request: () => Promise<T>): Promise<T> {
   try {
     return await request()
   } catch (error) {
-    if (!STALE_CONNECTION.test(error instanceof Error ? error.message : String(error))) throw error
+    const socketClosed = (error as { code?: unknown } | undefined)?.code === 'UND_ERR_SOCKET'
+    if (!socketClosed && !STALE_CONNECTION.test(error instanceof Error ? error.message : String(error))) throw error
     return request()
   }
 }
@@ -273,14 +274,6 @@ const safeJson = (text: string): unknown => {
 
 const isStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code && !isMissingKind(error)
 
-/** Thrown inside the client when one request outlives `timeouts.kubernetes`; toKubeError names the server. */
-class KubeRequestTimeout extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`no answer within ${formatMs(timeoutMs)}`)
-  }
-}
-
-const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
 
 /** The reason given to a KubeError when a request ran past `timeouts.kubernetes`. */
 export const KUBE_TIMEOUT = 'Timeout'
@@ -383,7 +376,9 @@ function apiConfiguration(config: KubeConfig, requestTimeoutMs: number): Configu
   const cluster = config.getCurrentCluster()
   if (!cluster) throw new Error('No active cluster!')
   const configuration = createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: config } })
-  return { ...configuration, httpApi: undiciKubeTransport(configuration.httpApi, { backstopMs: requestTimeoutMs + 1000 }) }
+  // Through a proxy (`proxy-url`), client-node's own transport: its proxy agents speak CONNECT (or SOCKS) themselves.
+  if (cluster.proxyUrl) return configuration
+  return { ...configuration, httpApi: undiciKubeTransport(configuration.httpApi, { timeoutMs: requestTimeoutMs }) }
 }
 
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => { destroy?(): void }

@@ -14,6 +14,18 @@ export const KUBE_API_CONNECTIONS = 4
 
 type ResponseHeaders = Record<string, string | string[] | undefined>
 
+export const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`)
+
+/** Thrown inside the client when one request outlives `timeouts.kubernetes`; toKubeError names the server and the key. */
+export class KubeRequestTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${formatMs(timeoutMs)}`)
+  }
+}
+
+// undici's own limits, which the backstop sets.
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
 /**
  * client-node's transport for the object API, on undici instead of node-fetch 2. node-fetch cannot share a few
  * kept-alive connections among more requests: a chunked response (the API server's answer for any object over a few
@@ -22,18 +34,21 @@ type ResponseHeaders = Record<string, string | string[] | undefined>
  * its own connections, and costs half the CPU per request.
  *
  * client-node still authenticates each request (kubeconfig certificates, tokens, exec plugins) and picks its agent;
- * the agent's TLS material becomes one undici Agent's. A proxy (`proxy-url`) or a plain-http server gets client-node's
- * own agent and node-fetch, as before. `backstopMs` ends a request that hangs where nothing else is timing it (the
- * object API times its own, and says so better: set this a little later than that).
+ * the agent's TLS material becomes one undici Agent's. A plain-http server gets client-node's own agent and node-fetch,
+ * as before (and so does a cluster behind `proxy-url`: the caller does not use this transport there). A request that
+ * hangs where nothing else times it (the generated APIs; the object API times its own at `timeoutMs`) ends a second
+ * after `timeoutMs`, as a KubeRequestTimeout.
  */
-export function undiciKubeTransport(fallback: HttpLibrary, options: { backstopMs: number }): HttpLibrary {
+export function undiciKubeTransport(fallback: HttpLibrary, options: { timeoutMs: number }): HttpLibrary {
+  const backstopMs = options.timeoutMs + 1000
+  const timedOut = (error: unknown) => (UNDICI_TIMEOUTS.has(String((error as { code?: unknown } | undefined)?.code)) ? new KubeRequestTimeout(backstopMs) : error)
+  const orTimeout = <T>(pending: Promise<T>): Promise<T> => pending.catch((error: unknown) => Promise.reject(timedOut(error)))
   const dispatchers = new WeakMap<HttpsAgent, Agent>()
   const dispatcherFor = (agent: HttpsAgent): Agent => {
     let dispatcher = dispatchers.get(agent)
     if (!dispatcher) {
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = agent.options
       const connect = Object.fromEntries(Object.entries({ ca, cert, key, pfx, passphrase, rejectUnauthorized, servername }).filter(([, value]) => value !== undefined))
-      const { backstopMs } = options
       dispatchers.set(agent, (dispatcher = new Agent({ connect: { ...connect, timeout: backstopMs }, connections: KUBE_API_CONNECTIONS, headersTimeout: backstopMs, bodyTimeout: backstopMs })))
     }
     return dispatcher
@@ -43,17 +58,19 @@ export function undiciKubeTransport(fallback: HttpLibrary, options: { backstopMs
       const url = new URL(request.getUrl())
       const signal = request.getSignal()
       const body = request.getBody()
-      const response = await dispatcherFor(request.getAgent() as HttpsAgent).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: request.getHttpMethod().toString() as 'GET',
-        headers: request.getHeaders(),
-        ...(body === undefined || body === null ? {} : { body: body as string | Buffer }),
-        ...(signal ? { signal } : {}),
-      })
+      const response = await orTimeout(
+        dispatcherFor(request.getAgent() as HttpsAgent).request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: request.getHttpMethod().toString() as 'GET',
+          headers: request.getHeaders(),
+          ...(body === undefined || body === null ? {} : { body: body as string | Buffer }),
+          ...(signal ? { signal } : {}),
+        }),
+      )
       return new ResponseContext(response.statusCode, joinedHeaders(response.headers as ResponseHeaders), {
-        text: () => response.body.text(),
-        binary: async () => Buffer.from(await response.body.arrayBuffer()),
+        text: () => orTimeout(response.body.text()),
+        binary: async () => Buffer.from(await orTimeout(response.body.arrayBuffer())),
       })
     },
   })
