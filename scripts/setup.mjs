@@ -3,9 +3,8 @@
 // own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -24,8 +23,12 @@ function run(cmd, args, opts = {}) {
   }
 }
 
+/**
+ * The version of the pnpm on PATH, asked outside this checkout: here, a pnpm 10 would try to switch to the pinned
+ * version first (and refuse, where the registry serves no signatures).
+ */
 function pnpmOnPath() {
-  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8' })
+  const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8', cwd: '/' })
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
@@ -66,11 +69,19 @@ function globalPnpmVersion() {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
-/** Whether the pinned pnpm installs and answers on this machine, tried in a folder of its own. */
+// The platforms pnpm 12 has a build for (its optional dependencies, @pnpm/exe.<platform>-<arch>).
+const PNPM_BUILDS = new Set(['linux-x64', 'linux-arm64', 'linux-riscv64', 'linux-ppc64', 'linux-s390x', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64', 'freebsd-x64', 'android-arm64', 'android-x64'])
+
+/**
+ * Whether the pinned pnpm installs and answers on this machine, tried in a folder of its own under node_modules (not
+ * the temporary folder, which may be mounted noexec).
+ */
 function pinnedPnpmRunsHere() {
-  const trial = mkdtempSync(join(tmpdir(), 'homelab-pnpm-'))
+  const trial = join(root, 'node_modules', '.cache', 'homelab-devtools', 'pnpm-trial')
+  rmSync(trial, { recursive: true, force: true })
+  mkdirSync(trial, { recursive: true })
   try {
-    const installed = spawnSync('npm', ['install', '--prefix', trial, '--no-fund', '--no-audit', '--no-save', `pnpm@${pnpmVersion}`], { encoding: 'utf8' })
+    const installed = spawnSync('npm', ['install', '--prefix', trial, '--no-fund', '--no-audit', '--no-save', `pnpm@${pnpmVersion}`], { stdio: ['ignore', 'ignore', 'inherit'] })
     if (installed.status !== 0) return false
     const r = spawnSync(join(trial, 'node_modules', '.bin', 'pnpm'), ['--version'], { encoding: 'utf8', cwd: '/' })
     return r.status === 0 && r.stdout.trim() === pnpmVersion
@@ -80,32 +91,49 @@ function pinnedPnpmRunsHere() {
 }
 
 /**
+ * The JavaScript pnpm 10, the last that runs on Node 20, where pnpm 12 has no build (32-bit ARM and x86), told in this
+ * checkout's .npmrc (which only this writes) not to switch to the pinned pnpm it cannot run.
+ */
+function installJsFallback() {
+  if (pnpmOnPath() !== JS_FALLBACK) {
+    if (globalPackage('@pnpm/exe')) npmGlobal(['uninstall', '@pnpm/exe'])
+    run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${JS_FALLBACK}`])
+  }
+  const npmrc = join(root, '.npmrc')
+  const text = existsSync(npmrc) ? readFileSync(npmrc, 'utf8') : ''
+  if (!/^manage-package-manager-versions=false$/m.test(text)) writeFileSync(npmrc, `${text}${text && !text.endsWith('\n') ? '\n' : ''}manage-package-manager-versions=false\n`)
+}
+
+/**
  * pnpm from npm, pinned (corepack cannot verify pnpm's signatures against this machine's registry). pnpm 12 is a
  * native program (its npm package links the build for this platform at install): `pnpm turbo bootstrap` pays 0.02 s
- * for pnpm where pnpm 10 took 0.2 s as its standalone build and 0.35 s as JavaScript on Node 20. Where pnpm 12 has no
- * build (32-bit ARM and x86), the JavaScript pnpm 10 goes in instead, the last one that runs on Node 20 (.npmrc keeps
- * it from trying to switch to the pinned version). The pinned version is first tried in a folder of its own, so the
- * pnpm already in npm's global folder (setup's earlier @pnpm/exe, which claims the same bin names) is only removed
- * once the new one is known to run.
+ * for pnpm where pnpm 10 took 0.2 s as its standalone build and 0.35 s as JavaScript on Node 20. The pinned version is
+ * first tried in a folder of its own, so the pnpm already in npm's global folder (setup's earlier @pnpm/exe, which
+ * claims the same bin names) is only removed once the new one is known to run; if it does not (the registry, the
+ * network), a pnpm already here stays.
  */
-function installPnpm() {
-  if (pinnedPnpmRunsHere()) {
-    for (const old of ['@pnpm/exe', 'pnpm']) if (globalPackage(old) && !npmGlobal(['uninstall', old])) process.exit(1)
-    if (npmGlobal(['install', '--allow-scripts=pnpm', `pnpm@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
-    log(`pnpm@${pnpmVersion} did not install in npm's global folder`)
-  } else {
-    log(`pnpm ${pnpmVersion} does not install or run on ${process.platform}-${process.arch}; installing the JavaScript pnpm ${JS_FALLBACK}`)
+function installPnpm(have) {
+  if (!PNPM_BUILDS.has(`${process.platform}-${process.arch}`)) {
+    if (have !== JS_FALLBACK) log(`pnpm ${pnpmVersion} has no build for ${process.platform}-${process.arch}: installing the JavaScript pnpm ${JS_FALLBACK}`)
+    return installJsFallback()
   }
-  if (globalPackage('@pnpm/exe')) npmGlobal(['uninstall', '@pnpm/exe'])
-  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${JS_FALLBACK}`])
+  log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
+  if (!pinnedPnpmRunsHere()) {
+    if (have) return log(`warning: pnpm ${pnpmVersion} did not install or run here (npm's output above); keeping pnpm ${have}`)
+    log(`pnpm ${pnpmVersion} did not install or run here (npm's output above); installing the JavaScript pnpm ${JS_FALLBACK}`)
+    return installJsFallback()
+  }
+  for (const old of ['@pnpm/exe', 'pnpm']) if (globalPackage(old) && !npmGlobal(['uninstall', old])) process.exit(1)
+  if (npmGlobal(['install', '--allow-scripts=pnpm', `pnpm@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
+  log(`pnpm@${pnpmVersion} did not install in npm's global folder; installing the JavaScript pnpm ${JS_FALLBACK}`)
+  installJsFallback()
 }
 
 const have = pnpmOnPath()
 if (have !== pnpmVersion) {
-  log(have ? `pnpm ${have} found, installing the pinned ${pnpmVersion}` : `installing pnpm ${pnpmVersion} with npm`)
-  installPnpm()
+  installPnpm(have)
   const now = pnpmOnPath()
-  if (now !== pnpmVersion && now !== JS_FALLBACK) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the one npm installed in its global folder; put that folder's bin first on PATH`)
+  if (now !== pnpmVersion && now !== JS_FALLBACK && now !== have) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the one npm installed in its global folder; put that folder's bin first on PATH`)
 }
 
 // The JavaScript pnpm loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its
