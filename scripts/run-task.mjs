@@ -184,8 +184,7 @@ const codeCacheStem = (stem) => `${stem}.v8cache`
  * Not always a superset, though: V8 drops the bytecode of functions a run has not called for a while at its major
  * collections, and the start-up code is called once. A 13 s bootstrap once left a cache of 4.6 MB where a no-op run
  * leaves 5 MB, and every no-op bootstrap after it compiled start-up code again (0.77 s instead of 0.6 s). So a cache
- * that comes out smaller than the one the run started from is not written; the run still counts as the writer's, so
- * only a longer one tries again.
+ * that comes out no larger than the one the run started from is not written, and the writer's time stays what it was.
  */
 const REWRITE_WHEN_LONGER = 1.5
 
@@ -212,7 +211,8 @@ function runCommonJs(stem, recorded) {
     if (fits && ranMs < REWRITE_WHEN_LONGER * (recorded.codeCacheRunMs ?? 0)) return
     try {
       const data = script.createCachedData()
-      if (!fits || data.length > cachedData.length) writeAtomically(codeCache, data)
+      if (fits && data.length <= cachedData.length) return
+      writeAtomically(codeCache, data)
       // Unless another run rebuilt the bundle meanwhile: its manifest is the one to keep.
       if (freshBuild(stem)?.builtAt === recorded.builtAt) writeAtomically(`${stem}.json`, JSON.stringify({ ...recorded, codeCacheRunMs: ranMs }))
     } catch {
