@@ -274,7 +274,6 @@ const safeJson = (text: string): unknown => {
 
 const isStatus = (error: unknown, code: number) => error instanceof ApiException && error.code === code && !isMissingKind(error)
 
-
 /** The reason given to a KubeError when a request ran past `timeouts.kubernetes`. */
 export const KUBE_TIMEOUT = 'Timeout'
 
@@ -382,7 +381,6 @@ function apiConfiguration(config: KubeConfig, requestTimeoutMs: number): Configu
 }
 
 type AgentFactory = (cluster: unknown, options: Record<string, unknown>) => { destroy?(): void }
-
 
 /**
  * client-node 1.4 makes a new https.Agent for every request, so every call paid a TCP and TLS handshake with a client

@@ -27,7 +27,7 @@ export class KubeRequestTimeout extends Error {
 const UNDICI_TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
 /**
- * client-node's transport for the object API, on undici instead of node-fetch 2. node-fetch cannot share a few
+ * client-node's transport (the object API's and every generated API's), on undici instead of node-fetch 2. node-fetch cannot share a few
  * kept-alive connections among more requests: a chunked response (the API server's answer for any object over a few
  * kB) fails with "Premature close" when its connection is handed to the next waiting request as it ends, because
  * node-fetch takes the next request's listener on the socket for its own unfinished body. undici queues requests on
