@@ -3,7 +3,7 @@
 // own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -101,7 +101,10 @@ function installJsFallback() {
   }
   const npmrc = join(root, '.npmrc')
   const text = existsSync(npmrc) ? readFileSync(npmrc, 'utf8') : ''
-  if (!/^manage-package-manager-versions=false$/m.test(text)) writeFileSync(npmrc, `${text}${text && !text.endsWith('\n') ? '\n' : ''}manage-package-manager-versions=false\n`)
+  if (/^manage-package-manager-versions=false$/m.test(text)) return
+  // Whole or not at all: a half-written .npmrc would break every npm and pnpm command here.
+  writeFileSync(`${npmrc}.tmp`, `${text}${text && !text.endsWith('\n') ? '\n' : ''}manage-package-manager-versions=false\n`)
+  renameSync(`${npmrc}.tmp`, npmrc)
 }
 
 /**
