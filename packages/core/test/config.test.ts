@@ -112,7 +112,7 @@ Config('an empty file gets the seed values as defaults, as typed values', (ctx) 
   assert.is(config.localstack.image, 'localstack/localstack:4.14.0')
   assert.equal(config.localstack.services, ['s3', 'sqs', 'sns', 'dynamodb', 'lambda'])
   assert.equal(config.registry.users, [{ name: 'admin' }], 'no password given: stays absent, generated later')
-  assert.equal(config.registry.auth, { secretName: 'registry-auth', realm: 'Registry Realm', credentialsSecretName: 'registry-credentials' })
+  assert.equal(config.registry.auth, { secretName: 'registry-auth', realm: 'Registry Realm', credentialsSecretName: 'registry-credentials', bcryptCost: 5 })
   assert.equal(config.registry.hosts, { registry: 'registry.homelab.local', ui: 'registry-ui.homelab.local' })
   assert.is(config.localstack.host, 'localstack.homelab.local')
   assert.equal(config.tls.issuer, { name: 'homelab-ca', kind: 'ClusterIssuer' })
@@ -276,6 +276,9 @@ const badInputs: BadInput[] = [
   ['credentials and htpasswd in one Secret', 'registry:\n  auth: {secretName: same, credentialsSecretName: same}', {}, /^registry\.auth\.credentialsSecretName$/, /^must differ from registry\.auth\.secretName \(both are "same"\)/],
   ['credentials in the http secret', 'registry:\n  auth: {credentialsSecretName: registry-http-secret}', {}, /^registry\.auth\.credentialsSecretName$/, /must differ from "registry-http-secret", the Secret that holds the registry's http\.secret/],
   ['htpasswd in the registry TLS Secret', 'registry:\n  auth: {secretName: registry-tls}', {}, /^registry\.auth\.secretName$/, /must differ from "registry-tls", the Secret that holds the registry's TLS certificate/],
+  ['bcrypt cost below bcrypt\'s least', 'registry:\n  auth: {bcryptCost: 3}', {}, /^registry\.auth\.bcryptCost$/, /expected a whole number from 4 to 12, got 3/],
+  ['bcrypt cost the registry would pay seconds for', 'registry:\n  auth: {bcryptCost: 14}', {}, /^registry\.auth\.bcryptCost$/, /expected a whole number from 4 to 12, got 14/],
+  ['bcrypt cost as a word', 'registry:\n  auth: {bcryptCost: high}', {}, /^registry\.auth\.bcryptCost$/, /expected a whole number from 4 to 12, got "high"/],
   ['credentials in the UI TLS Secret', 'registry:\n  auth: {credentialsSecretName: registry-ui-tls}', {}, /^registry\.auth\.credentialsSecretName$/, /the registry UI's TLS certificate/],
   ['namespace with uppercase', 'registry: {namespace: Registry}', {}, /^registry\.namespace$/, /expected a Kubernetes name/],
   ['acme mode without an issuer', 'tls: {mode: acme}', {}, /^tls\.issuer$/, /expected \{name, kind\} of an existing issuer when mode is acme, got nothing/],

@@ -4,13 +4,23 @@ import bcrypt from 'bcryptjs'
 export type HtpasswdUser = { name: string; password: Secret }
 
 /**
- * Distribution only accepts bcrypt. Cost 10 is Go's bcrypt.DefaultCost, the one Distribution uses for the htpasswd file
- * it provisions itself; Apache's `htpasswd -B` defaults to 5, far cheaper to brute-force from a leaked Secret. The
- * price: Distribution compares the hash on every authenticated request, tens of milliseconds each on a small node.
+ * Distribution only accepts bcrypt, and compares the hash on every authenticated request, with no cache: each blob and
+ * manifest of every push and pull pays one bcrypt (distribution#3017: a push of images slowed from seconds to over an
+ * hour by cost 12). Cost 5 is what Apache's `htpasswd -B` writes, the tool Distribution's docs make the file with; Go's
+ * default, 10, costs 32 times as much: about 55 ms of the registry's CPU a request on the lab's VM, more on a small node.
+ * A higher cost would guard the hashes against brute force if the Secret leaked, but here nothing is behind them that
+ * is not already in plain text beside them: the passwords themselves are in the credentials Secret in the same
+ * namespace, readable by the same people, and in every node's registries.yaml. `registry.auth.bcryptCost` raises it.
  */
-export const BCRYPT_COST = 10
+export const BCRYPT_COST = 5
 
-const BCRYPT_PREFIX = /^\$2[aby]\$\d\d\$/
+const BCRYPT_PREFIX = /^\$2[aby]\$(\d\d)\$/
+
+/** The cost a bcrypt hash was made with (`$2y$05$…` → 5), or undefined for any other format. */
+export const bcryptCostOf = (hash: string): number | undefined => {
+  const match = BCRYPT_PREFIX.exec(hash)
+  return match ? Number(match[1]) : undefined
+}
 
 /**
  * bcryptjs writes `$2b$`; Apache's htpasswd writes and reads `$2y$`. The two name the same algorithm (both fixed the
@@ -51,7 +61,7 @@ export async function htpasswdLineMatches(line: string, password: Secret): Promi
 }
 
 export type RenderHtpasswdOptions = {
-  /** bcrypt cost of new lines; the tests lower it. */
+  /** bcrypt cost of the file's lines (registry.auth.bcryptCost); the tests lower it. */
   cost?: number
   /** How a kept line is checked (default: a bcrypt; the credentials Secret can vouch for lines it has seen). */
   matches?: LineMatcher
@@ -60,7 +70,8 @@ export type RenderHtpasswdOptions = {
 /**
  * The htpasswd file for `users`, in their order. bcrypt salts differ on every hash, so a user whose password still
  * matches keeps its exact current line: an unchanged user list renders the same bytes, and a changed password changes
- * that user's line only. Users not in the list are dropped.
+ * that user's line only. A line made with another cost is made again with this one (once, after the cost changed), so
+ * the file holds the configured cost. Users not in the list are dropped.
  */
 export async function renderHtpasswd(users: readonly HtpasswdUser[], current: string | undefined, options: RenderHtpasswdOptions = {}): Promise<string> {
   const { cost = BCRYPT_COST, matches = htpasswdLineMatches } = options
@@ -68,7 +79,8 @@ export async function renderHtpasswd(users: readonly HtpasswdUser[], current: st
   const lines: string[] = []
   for (const user of users) {
     const kept = existing.get(user.name)
-    lines.push(kept !== undefined && (await matches(kept, user.password)) ? kept : `${user.name}:${await hashPassword(user.password, cost)}`)
+    const keep = kept !== undefined && bcryptCostOf(kept.slice(kept.indexOf(':') + 1)) === cost && (await matches(kept, user.password))
+    lines.push(keep ? kept : `${user.name}:${await hashPassword(user.password, cost)}`)
   }
   return lines.map((line) => `${line}\n`).join('')
 }

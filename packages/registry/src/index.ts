@@ -7,7 +7,7 @@ export { renderRegistryRoute, renderUiRoute, hostRule, pathPrefixRule } from './
 export { renderServiceMonitor, renderLocalRegistryHosting } from './render-monitoring.js'
 export { validateObject, sortKeys } from './validate-object.js'
 export { readManifest, MANIFEST_DIR, MANIFEST_FILES, type ManifestFile } from './manifest-files.js'
-export { renderHtpasswd, parseHtpasswd, hashPassword, htpasswdLineMatches, toApacheBcrypt, BCRYPT_COST, type HtpasswdUser, type LineMatcher } from './htpasswd.js'
+export { renderHtpasswd, parseHtpasswd, hashPassword, htpasswdLineMatches, toApacheBcrypt, BCRYPT_COST, bcryptCostOf, type HtpasswdUser, type LineMatcher } from './htpasswd.js'
 export { resolveRegistryCredentials, storedSecretValue, type RegistryCredentials, type CredentialOptions } from './registry-credentials.js'
 export { pvcStep } from './pvc-step.js'
 export { waitStep, certificateReadiness, deploymentReadiness, type Readiness, type WaitStepOptions } from './readiness-steps.js'

@@ -48,7 +48,7 @@ export async function resolveRegistryCredentials(kube: KubeClient, registry: Hom
   const credentials = previous ? await resolveSecretValues(kube, credentialsRef, specs(passwordsIn(previous)), labels(SECRET_ROLES.credentials)) : first
   const passwords = registry.users.map((u) => ({ name: u.name, password: credentials.values[u.name]! }))
   const vouched = (credentials.stored ?? previous)?.metadata.annotations?.[VERIFIED_LINES_ANNOTATION]
-  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, { matches: vouchedMatcher(vouched, htpasswdLineMatches) })
+  const htpasswd = await renderHtpasswd(passwords, currentHtpasswd, { cost: registry.auth.bcryptCost, matches: vouchedMatcher(vouched, htpasswdLineMatches) })
   const credentialsSecret = { ...credentials.object, metadata: { ...credentials.object.metadata, annotations: { [VERIFIED_LINES_ANNOTATION]: verifiedLines(passwords, htpasswd) } } }
   return {
     passwords,

@@ -1,20 +1,20 @@
 import { redact, Secret } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { hashPassword, htpasswdLineMatches, parseHtpasswd, renderHtpasswd } from '../src/index.js'
+import { bcryptCostOf, hashPassword, htpasswdLineMatches, parseHtpasswd, renderHtpasswd } from '../src/index.js'
 import { verifiedLines, vouchedMatcher } from '../src/verified-htpasswd-lines.js'
 import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 
 const Htpasswd = suite('htpasswd')
-// Cost 4 keeps these tests fast; the production cost (10) is exercised by the bootstrap tests.
+// Cost 4 keeps these tests fast; the default cost (5) is exercised by the bootstrap tests.
 const COST = 4
 const user = (name: string, password: string) => ({ name, password: new Secret(password) })
 const lines = (text: string) => text.trimEnd().split('\n')
 
-Htpasswd('lines are name:$2y$10$… in config order, one per user', async () => {
+Htpasswd('lines are name:$2y$05$… in config order, one per user', async () => {
   const text = await renderHtpasswd([user('zed', 'pw-zed-1'), user('admin', 'pw-admin-1')], undefined)
   assert.equal(lines(text).map((l) => l.split(':')[0]), ['zed', 'admin'])
-  assert.ok(lines(text).every((l) => /^[a-z]+:\$2y\$10\$[./A-Za-z0-9]{53}$/.test(l)))
+  assert.ok(lines(text).every((l) => /^[a-z]+:\$2y\$05\$[./A-Za-z0-9]{53}$/.test(l)))
   assert.ok(text.endsWith('\n'))
 })
 
@@ -32,6 +32,15 @@ Htpasswd('a changed password changes exactly that user\'s line', async () => {
   assert.equal(a.map((l, i) => l === b[i]), [true, false, true])
   assert.ok(apacheVerifies(second, 'ci', 'new-c'))
   assert.not.ok(apacheVerifies(second, 'ci', 'old-c'))
+})
+
+Htpasswd('a line made with another cost is made again with the configured one, then kept', async () => {
+  const users = [user('admin', 'same-pw-a'), user('ci', 'same-pw-c')]
+  const atFive = await renderHtpasswd(users, undefined, { cost: 5 })
+  const atFour = await renderHtpasswd(users, atFive, { cost: COST })
+  assert.equal(lines(atFour).map((l) => bcryptCostOf(l.slice(l.indexOf(':') + 1))), [COST, COST])
+  for (const u of users) assert.ok(apacheVerifies(atFour, u.name, u.password.reveal()), u.name)
+  assert.is(await renderHtpasswd(users, atFour, { cost: COST }), atFour, 'the same cost again: every line kept')
 })
 
 Htpasswd('a removed user\'s line goes and the others stay as they were', async () => {

@@ -3,7 +3,7 @@ import { createKubeClient, loadConfig, type KubeClient, type KubeObject } from '
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { listRegistryObjects, parseHtpasswd, registry, renderRegistryObjects, storedSecretValue } from '../src/index.js'
+import { bcryptCostOf, listRegistryObjects, parseHtpasswd, registry, renderRegistryObjects, storedSecretValue } from '../src/index.js'
 import { failures, OutputCapture, resourceVersions, runComponent, stepsWith, writeTestConfig } from './fixtures/lab-run.js'
 import { apacheVerifies } from './fixtures/apache-htpasswd.js'
 import { startStatusDouble, type StatusDouble } from './fixtures/status-double.js'
@@ -82,6 +82,24 @@ Bootstrap('the stored htpasswd holds every user, and Apache htpasswd accepts the
   assert.ok(admin && admin.length >= 24, 'a generated admin password is kept in the credentials Secret')
   assert.ok(apacheVerifies(htpasswd, 'admin', admin!))
   assert.ok(apacheVerifies(htpasswd, 'ci', CI_PASSWORD))
+  assert.equal([...parseHtpasswd(htpasswd).values()].map((line) => bcryptCostOf(line.slice(line.indexOf(':') + 1))), [5, 5], 'the default cost, 5')
+})
+
+Bootstrap('a new registry.auth.bcryptCost makes every line again at it, moving only the two Secrets; the next run changes nothing', async (ctx) => {
+  const costs = async () => [...parseHtpasswd(await htpasswdOf(ctx)).values()].map((line) => bcryptCostOf(line.slice(line.indexOf(':') + 1)))
+  const at = (cost: string) => ({ ...envFor(CI_PASSWORD), HOMELAB_REGISTRY__AUTH__BCRYPT_COST: cost })
+  const versions = await resourceVersions(ctx.kube, appliedObjects(ctx))
+  const run = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
+  assert.equal(stepsWith(run, 'changed'), [`apply Secret ${ctx.ns}/registry-auth`, `apply Secret ${ctx.ns}/registry-credentials`], JSON.stringify(failures(run)))
+  assert.equal(await costs(), [6, 6])
+  assert.ok(apacheVerifies(await htpasswdOf(ctx), 'ci', CI_PASSWORD))
+  const now = await resourceVersions(ctx.kube, appliedObjects(ctx))
+  assert.equal(Object.keys(now).filter((k) => now[k] !== versions[k]).sort(), [`Secret ${ctx.ns}/registry-auth`, `Secret ${ctx.ns}/registry-credentials`])
+  const again = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
+  assert.equal(stepsWith(again, 'changed'), [])
+  // Back to the default the other tests expect.
+  await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  assert.equal(await costs(), [5, 5])
 })
 
 Bootstrap('a changed password changes exactly that htpasswd line and only the two Secrets', async (ctx) => {
