@@ -17,6 +17,7 @@ export { claimStep, pvcMismatch, type ClaimStepOptions } from './kube/claim-step
 export { PvcMismatchError } from './errors/pvc-mismatch-error.js'
 export { applyStep, planApply, describeApplyChange, withManagedByLabel, MANAGED_BY, type ApplyChange, type ApplySnapshot, type ApplyStepOptions } from './kube/apply-step.js'
 export { waitFor, type WaitOptions } from './kube/wait-for.js'
+export { ObservedObjects } from './kube/observed-objects.js'
 export { resolveSecretValues, type ResolvedSecrets, type SecretValueSpec } from './kube/generated-secrets.js'
 export { runTask, processIo, COMMON_FLAGS, EXIT, UsageError, type ParsedFlags, type TaskIo, type TaskContext, type TaskOutcome } from './cli.js'
 export { loadConfig, parseConfig, resolveConfigFile, EXAMPLE_CONFIG_PATH, CONFIG_FILE_NAME, type LoadConfigOptions, type ParseConfigOptions, type Env } from './config/load-config.js'

@@ -10,6 +10,7 @@ import {
   createKubeClient,
   createReporter,
   KubeError,
+  ObservedObjects,
   resolveSecretValues,
   runSteps,
   TimeoutError,
@@ -58,6 +59,25 @@ Kube('applying the same object twice leaves resourceVersion unchanged and report
   assert.is(second.changed, 0)
   assert.is(second.ok, 1)
   assert.is(await rv(kube, cm), before)
+})
+
+Kube('an apply that changes nothing leaves its read for one later look; one that changes the object leaves none', async ({ kube, ns }) => {
+  const cm = { ...configMap(ns, { a: 'observed-1' }), metadata: { name: 'observed', namespace: ns } }
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'observed', namespace: ns }
+  const applyObserved = async (object: KubeObject, observed: ObservedObjects) =>
+    runSteps([applyStep(kube, object, { force: false, observed })], { title: 'test', plan: false, reporter: createReporter({ json: false, out: capture().out }) })
+  const created = new ObservedObjects()
+  assert.is((await applyObserved(cm, created)).changed, 1)
+  assert.is(created.take(ref), undefined, 'nothing was there to read before the create')
+  const unchanged = new ObservedObjects()
+  assert.is((await applyObserved(cm, unchanged)).changed, 0)
+  const seen = unchanged.take(ref)
+  assert.is(seen?.metadata.resourceVersion, await rv(kube, cm), 'the object as it is on the server')
+  assert.equal(seen?.['data'], { a: 'observed-1' })
+  assert.is(unchanged.take(ref), undefined, 'taken once: a wait that goes on reads again')
+  const changed = new ObservedObjects()
+  assert.is((await applyObserved({ ...cm, data: { a: 'observed-2' } }, changed)).changed, 1)
+  assert.is(changed.take(ref), undefined, 'the read before the change holds the old state')
 })
 
 Kube('a changed field is reported changed with a diff naming the field', async ({ kube, ns }) => {

@@ -1,4 +1,4 @@
-import { StepSkipped, waitFor, type KubeClient, type KubeObject, type Step } from '@homelab/core'
+import { StepSkipped, waitFor, type KubeClient, type KubeObject, type ObservedObjects, type Step } from '@homelab/core'
 
 type DeploymentStatus = { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; conditions?: { type: string; status: string; reason?: string }[] }
 
@@ -13,14 +13,16 @@ export function deploymentProgress(deployment: KubeObject | undefined): { done: 
   return { done, seen: `available=${status.availableReplicas ?? 0} updated=${status.updatedReplicas ?? 0}${available?.reason ? ` (${available.reason})` : ''}` }
 }
 
-export function deploymentReadyStep(kube: KubeClient, ref: { namespace: string; name: string }, options: { timeoutMs: number; needs: readonly string[] }): Step<null, never> {
+export function deploymentReadyStep(kube: KubeClient, ref: { namespace: string; name: string }, options: { timeoutMs: number; needs: readonly string[]; observed?: ObservedObjects }): Step<null, never> {
   const what = `Deployment ${ref.namespace}/${ref.name} available`
   return {
     name: 'localstack ready',
     needs: options.needs,
     check: async (ctx) => {
       if (ctx.plan) throw new StepSkipped('plan: nothing was applied, so nothing is waited for')
-      const probe = async () => deploymentProgress(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', ...ref }))
+      const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', ...ref }
+      // The first look takes the Deployment as its apply step read it, when that changed nothing.
+      const probe = async () => deploymentProgress(options.observed?.take(deployment) ?? (await kube.get(deployment)))
       await waitFor(probe, {
         what,
         timeoutMs: options.timeoutMs,

@@ -1,4 +1,4 @@
-import { applyStep, certificateWitness, checkStep, claimStep, issuedSecretOf, issuedSecretStep, isOurs, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
+import { applyStep, certificateWitness, checkStep, claimStep, issuedSecretOf, issuedSecretStep, isOurs, ObservedObjects, removeStep, StepSkipped, type KubeObject, type Step, type ToolContext } from '@homelab/core'
 import { deploymentReadyStep } from './deployment-ready-step.js'
 import { dockerSocketStep } from './docker-socket-step.js'
 import { editionStep } from './localstack-edition.js'
@@ -50,8 +50,10 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
   if (!config.localstack.enabled) return switchedOffSteps(ctx)
   const m = renderLocalstackManifests(config)
   const kube = ctx.kube()
+  // The Deployment as its apply step read it, for the wait at the end: a no-op run waits without reading again.
+  const observed = new ObservedObjects()
   const apply = (name: string, object: KubeObject, needs: readonly string[], skipWhenKindMissing?: string) =>
-    applyStep(kube, object, { force: ctx.forceConflicts, name, needs, ...(skipWhenKindMissing ? { skipWhenKindMissing } : {}) })
+    applyStep(kube, object, { force: ctx.forceConflicts, name, needs, observed, ...(skipWhenKindMissing ? { skipWhenKindMissing } : {}) })
   const inNamespace = [STEP.edition, STEP.namespace]
   // Only a host socket is a fact about the nodes; the dind sidecar brings its own engine.
   // An optional piece the config does not ask for: skipped with its reason, and removed when an earlier config made it.
@@ -77,7 +79,7 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
     m.healthProbe
       ? apply(STEP.probe, m.healthProbe, [...inNamespace, STEP.ingressRoute], 'the Prometheus-operator Probe CRD is not installed; install the Prometheus operator to monitor LocalStack')
       : retired(STEP.probe, REMOVABLE.healthProbe.ref, 'no localstack.probe.blackboxExporter configured; set it to the blackbox exporter host:port to probe /_localstack/health', 'no localstack.probe.blackboxExporter'),
-    deploymentReadyStep(kube, { namespace: config.localstack.namespace, name: NAMES.deployment }, { timeoutMs: config.timeouts.localstackReady.milliseconds, needs: [STEP.deployment] }),
+    deploymentReadyStep(kube, { namespace: config.localstack.namespace, name: NAMES.deployment }, { timeoutMs: config.timeouts.localstackReady.milliseconds, needs: [STEP.deployment], observed }),
   ]
 }
 

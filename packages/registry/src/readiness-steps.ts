@@ -1,4 +1,4 @@
-import { describeRef, StepSkipped, waitFor, type Duration, type KubeClient, type KubeObject, type ObjectRef, type Step } from '@homelab/core'
+import { describeRef, StepSkipped, waitFor, type Duration, type KubeClient, type KubeObject, type ObjectRef, type ObservedObjects, type Step } from '@homelab/core'
 
 export type Readiness = { done: boolean; seen: string }
 
@@ -39,7 +39,14 @@ export function deploymentReadiness(object: KubeObject | undefined): Readiness {
   return { done: observed && updated >= want && available >= want && old === 0, seen }
 }
 
-export type WaitStepOptions = { name: string; needs: readonly string[]; timeout: Duration; hint: string }
+export type WaitStepOptions = {
+  name: string
+  needs: readonly string[]
+  timeout: Duration
+  hint: string
+  /** What the apply steps before it read and left unchanged: the first look at such an object costs no request. */
+  observed?: ObservedObjects
+}
 
 /**
  * A step that only waits: ok when the objects are already ready, never writes, and is skipped under --plan because
@@ -53,7 +60,7 @@ export function waitStep(kube: KubeClient, refs: readonly ObjectRef[], probe: (o
       if (ctx.plan) throw new StepSkipped('--plan applies nothing, so there is nothing to wait for')
       for (const ref of refs) {
         const what = `${describeRef(ref)} ready`
-        await waitFor(async () => probe(await kube.get(ref)), { what, timeoutMs: options.timeout.milliseconds, signal: ctx.signal, progress: ctx.progress, hint: options.hint })
+        await waitFor(async () => probe(options.observed?.take(ref) ?? (await kube.get(ref))), { what, timeoutMs: options.timeout.milliseconds, signal: ctx.signal, progress: ctx.progress, hint: options.hint })
       }
       return null
     },

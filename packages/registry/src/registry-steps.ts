@@ -1,4 +1,4 @@
-import { certificateWitness, checkStep, describeRef, HomelabError, issuedSecretStep, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep } from '@homelab/core'
+import { certificateWitness, checkStep, describeRef, HomelabError, issuedSecretStep, refOf, removeStep, type HomelabConfig, type KubeClient, type KubeObject, type Step, applyStep, ObservedObjects } from '@homelab/core'
 import { GcError } from './errors/gc-error.js'
 import { GC_COMPONENT } from './gc/gc-job.js'
 import { oldAuthSecretsStep } from './old-auth-secrets-step.js'
@@ -18,8 +18,10 @@ const stepName = (object: KubeObject) => `apply ${describeRef(refOf(object))}`
  */
 export function registrySteps(kube: KubeClient, objects: RegistryObjects, credentials: RegistryCredentials, options: RegistryStepOptions): Step[] {
   const { force } = options
+  // What the apply steps read, for the waits at the end: a no-op run waits without reading again.
+  const observed = new ObservedObjects()
   const apply = (object: KubeObject, needs: KubeObject[] = [], extra: { skipWhenKindMissing?: string } = {}) =>
-    applyStep(kube, object, { force, needs: needs.map(stepName), ...extra })
+    applyStep(kube, object, { force, needs: needs.map(stepName), observed, ...extra })
   const { namespace: ns, caChain, ui } = objects
   const issuerNeeds = caChain ? [caChain.caIssuer] : []
   const noGc = noGarbageCollectStep(kube, ns.metadata.name, [stepName(ns)])
@@ -36,7 +38,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
     afterGc(apply(objects.deployment, [ns, objects.configMap, credentials.httpSecret, credentials.htpasswdSecret, objects.pvc])),
     apply(objects.service, [ns]),
     ...(caChain
-      ? [apply(caChain.selfSignedIssuer), rootCertificateStep(kube, caChain, options), apply(caChain.caIssuer, [caChain.rootCertificate])]
+      ? [apply(caChain.selfSignedIssuer), rootCertificateStep(kube, caChain, { ...options, observed }), apply(caChain.caIssuer, [caChain.rootCertificate])]
       : []),
     apply(objects.certificate, [ns, ...issuerNeeds]),
     apply(objects.route, [objects.certificate, objects.service]),
@@ -69,7 +71,7 @@ export function registrySteps(kube: KubeClient, objects: RegistryObjects, creden
       needs: [credentials.credentialsSecret, credentials.htpasswdSecret, objects.deployment].map(stepName),
     }),
   ]
-  return [...steps, ...readinessSteps(kube, objects, options)]
+  return [...steps, ...readinessSteps(kube, objects, { ...options, observed })]
 }
 
 /** What the config switched off, and after each retired Certificate the Secret cert-manager issued for it. */
@@ -101,8 +103,8 @@ function noGarbageCollectStep(kube: KubeClient, namespace: string, needs: readon
 }
 
 /** The root CA lives in cert-manager's namespace, which this tool must not create or label: it belongs to cert-manager. */
-function rootCertificateStep(kube: KubeClient, caChain: NonNullable<RegistryObjects['caChain']>, options: RegistryStepOptions): Step {
-  const inner = applyStep(kube, caChain.rootCertificate, { force: options.force, needs: [stepName(caChain.selfSignedIssuer)] })
+function rootCertificateStep(kube: KubeClient, caChain: NonNullable<RegistryObjects['caChain']>, options: RegistryStepOptions & { observed: ObservedObjects }): Step {
+  const inner = applyStep(kube, caChain.rootCertificate, { force: options.force, needs: [stepName(caChain.selfSignedIssuer)], observed: options.observed })
   return {
     ...inner,
     check: async (ctx) => {
@@ -118,7 +120,7 @@ function rootCertificateStep(kube: KubeClient, caChain: NonNullable<RegistryObje
   }
 }
 
-function readinessSteps(kube: KubeClient, objects: RegistryObjects, options: RegistryStepOptions): Step[] {
+function readinessSteps(kube: KubeClient, objects: RegistryObjects, options: RegistryStepOptions & { observed: ObservedObjects }): Step[] {
   const certificates = [...(objects.caChain ? [objects.caChain.rootCertificate] : []), objects.certificate, ...(objects.ui ? [objects.ui.certificate] : [])]
   const deployments = [objects.deployment, ...(objects.ui ? [objects.ui.deployment] : [])]
   return [
@@ -126,6 +128,7 @@ function readinessSteps(kube: KubeClient, objects: RegistryObjects, options: Reg
       name: 'wait for the registry certificates to be Ready',
       needs: certificates.map(stepName),
       timeout: options.timeouts.certificate,
+      observed: options.observed,
       hint: 'check cert-manager: kubectl describe certificate -A (tls.mode, tls.issuer); raise timeouts.certificate if it is only slow',
     }),
     ...deployments.map((deployment) =>
@@ -133,6 +136,7 @@ function readinessSteps(kube: KubeClient, objects: RegistryObjects, options: Reg
         name: `wait for ${describeRef(refOf(deployment))} to be available`,
         needs: [stepName(deployment)],
         timeout: options.timeouts.rollout,
+        observed: options.observed,
         hint: `check the pod: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}; raise timeouts.rollout if it is only slow`,
       }),
     ),

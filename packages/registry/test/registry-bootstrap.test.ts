@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { tmpdir } from 'node:os'
 import { createKubeClient, loadConfig, type KubeClient, type KubeObject } from '@homelab/core'
 import { labKubeConfig, labOptionsFromEnv, useLab, reportHookErrors } from '@homelab/lab'
@@ -73,6 +74,26 @@ Bootstrap('first bootstrap applies everything; the second reports changed=0 and 
   assert.is(second.changed, 0, JSON.stringify(second.results.filter((r) => r.status === 'changed'), null, 1))
   assert.is(second.failed, 0)
   assert.equal(await resourceVersions(ctx.kube, appliedObjects(ctx)), before)
+})
+
+Bootstrap('a no-op run\'s waits read no Deployment or Certificate again: each is read once, by its apply step', async (ctx) => {
+  const gets: string[] = []
+  const onRequest = (message: unknown) => {
+    const { request } = message as { request: { method: string; path: string } }
+    if (request.method === 'GET') gets.push(request.path.split('?')[0]!)
+  }
+  diagnosticsChannel.subscribe('undici:request:create', onRequest)
+  let run: Awaited<ReturnType<typeof runComponent>>
+  try {
+    run = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  } finally {
+    diagnosticsChannel.unsubscribe('undici:request:create', onRequest)
+  }
+  assert.equal(stepsWith(run, 'changed'), [], JSON.stringify(failures(run)))
+  assert.equal(stepsWith(run, 'ok').filter((s) => s.startsWith('wait for')).length, 3, 'both Deployments and the certificates waited for, and ready')
+  const waited = gets.filter((path) => /\/(deployments|certificates)\//.test(path))
+  assert.ok(waited.length >= 4, `the apply steps read them: ${waited.join(', ')}`)
+  assert.equal(waited.filter((path, i) => waited.indexOf(path) !== i), [], `read twice: ${waited.join(', ')}`)
 })
 
 Bootstrap('the stored htpasswd holds every user, and Apache htpasswd accepts the stored passwords', async (ctx) => {

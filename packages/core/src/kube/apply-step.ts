@@ -5,6 +5,7 @@ import { KubeError } from '../errors/kube-error.js'
 import { StepSkipped, type Step } from '../step.js'
 import { NO_KIND, type KubeClient } from './kube-client.js'
 import { describeRef, refOf, type KubeObject } from './kube-object.js'
+import type { ObservedObjects } from './observed-objects.js'
 
 export type ApplyChange = { op: 'create' | 'update'; object: KubeObject; before?: KubeObject; after: KubeObject }
 
@@ -18,6 +19,8 @@ export type ApplyStepOptions = {
   needs?: readonly string[]
   /** When the API has no such kind (an optional CRD such as ServiceMonitor), skip with this reason instead of failing. */
   skipWhenKindMissing?: string
+  /** Where the object read by check() is left for a wait on it later in the run (forgotten when apply() changes it). */
+  observed?: ObservedObjects
 }
 
 /**
@@ -39,11 +42,13 @@ export function applyStep(kube: KubeClient, written: KubeObject, options: ApplyS
           return rethrowMissingKind(e, options)
         }),
       ])
+      if (current) options.observed?.note(current)
       return { current, predicted, fieldManager: kube.fieldManager }
     },
     desired: () => object,
     diff: (snapshot, desired) => planApply(snapshot, desired),
     apply: async (changes) => {
+      options.observed?.forget(ref)
       for (const change of changes) await kube.apply(change.object, { dryRun: false, force: options.force })
     },
     describe: describeApplyChange,
