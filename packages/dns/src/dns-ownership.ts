@@ -50,10 +50,14 @@ function parseState(text: string | undefined): OwnershipState {
 export function configMapOwnership(kube: KubeClient, location: OwnershipLocation): DnsOwnership {
   const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: location.namespace, name: location.name }
   const read = async () => ((await kube.get(ref))?.['data'] ?? {}) as Record<string, string>
-  // Parallel Pi-hole steps share the one ConfigMap: a queue keeps their read-modify-write cycles apart.
+  // The Pi-hole steps start together and each reads its slot: reads asked for while one is on its way share it.
+  let reading: Promise<Record<string, string>> | undefined
+  const sharedRead = () => (reading ??= read().finally(() => (reading = undefined)))
+  // Parallel Pi-hole steps share the one ConfigMap: a queue keeps their read-modify-write cycles apart (each reads
+  // afresh: a read shared with a step that started before another's write would undo that write).
   let queue: Promise<unknown> = Promise.resolve()
   return {
-    read: async (piholeUrl) => parseState((await read())[ownershipKey(piholeUrl)]),
+    read: async (piholeUrl) => parseState((await sharedRead())[ownershipKey(piholeUrl)]),
     update(piholeUrl, change) {
       if (change.add.length === 0 && change.remove.length === 0 && change.restartPending === undefined) return Promise.resolve()
       const run = queue.then(async () => {

@@ -1,3 +1,4 @@
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,7 +6,7 @@ import { createKubeClient, type KubeClient } from '@homelab/core'
 import { labOptionsFromEnv, startPihole, useLab, type PiholeDouble, reportHookErrors } from '@homelab/lab'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { runDnsTask, type DnsVerb } from '../src/index.js'
+import { configMapOwnership, runDnsTask, type DnsVerb } from '../src/index.js'
 import { captureIo, writeTestConfig } from './dns-test-lab.js'
 
 type Ctx = { kube: KubeClient; kubeconfig: string; namespace: string; c: PiholeDouble; d: PiholeDouble }
@@ -45,6 +46,27 @@ async function assertConverged(ctx: Ctx, pihole: PiholeDouble, options: Paramete
   assert.match((await run(ctx, 'sync', pihole, options)).text, /recap dns: ok=\d+ changed=0/)
   assert.equal(pihole.requests.writes(), [])
 }
+
+Owned('reads of the ownership ConfigMap asked together share one request; a read after an update sees it', async (ctx) => {
+  const ownership = configMapOwnership(ctx.kube, { namespace: ctx.namespace, name: 'ownership-reads' })
+  await ctx.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ctx.namespace } }, { dryRun: false, force: true })
+  const gets: string[] = []
+  const onRequest = (message: unknown) => {
+    const { request } = message as { request: { method: string; path: string } }
+    if (request.method === 'GET' && request.path.includes('/configmaps/ownership-reads')) gets.push(request.path)
+  }
+  diagnosticsChannel.subscribe('undici:request:create', onRequest)
+  try {
+    const [c, d] = await Promise.all([ownership.read(ctx.c.url), ownership.read(ctx.d.url)])
+    assert.equal([c.owned.size, d.owned.size], [0, 0])
+    assert.is(gets.length, 1, 'two Pi-hole steps starting together read the ConfigMap once')
+    await ownership.update(ctx.c.url, { add: [`A ${NAS}`], remove: [] })
+    assert.equal([...(await ownership.read(ctx.c.url)).owned], [`A ${NAS}`])
+    assert.is(gets.length, 3, 'the update read afresh, and so did the read after it')
+  } finally {
+    diagnosticsChannel.unsubscribe('undici:request:create', onRequest)
+  }
+})
 
 Owned('a foreign record on a wanted name stops that name with a message naming --adopt; the other names converge', async (ctx) => {
   const { code, text } = await run(ctx, 'sync', ctx.c)
