@@ -79,7 +79,8 @@ export function prefixedLines(prefix: string, onLine: (line: string) => void): O
 /**
  * The pipeline's stdout written once per turn of the event loop instead of once per line: a no-op bootstrap prints
  * about 160 lines, and each write is a system call that wakes whoever reads the pipe. A line for stderr first hands
- * on what stdout holds, so the two keep their order on a terminal; so do `close()` and the process's exit.
+ * on what stdout holds, so the two keep their order on a terminal; so do `close()`, the process's exit, and a crash
+ * (before Node prints its stack: the lines that led up to it come first).
  */
 export function batchedOutput(io: Pick<TaskIo, 'stdout' | 'stderr'>): Pick<TaskIo, 'stdout' | 'stderr'> & { close(): void } {
   let held = ''
@@ -92,6 +93,7 @@ export function batchedOutput(io: Pick<TaskIo, 'stdout' | 'stderr'>): Pick<TaskI
     io.stdout.write(text)
   }
   process.on('exit', flush)
+  process.on('uncaughtExceptionMonitor', flush)
   return {
     stdout: {
       write(text: string) {
@@ -113,6 +115,7 @@ export function batchedOutput(io: Pick<TaskIo, 'stdout' | 'stderr'>): Pick<TaskI
     close() {
       flush()
       process.off('exit', flush)
+      process.off('uncaughtExceptionMonitor', flush)
     },
   }
 }

@@ -171,6 +171,18 @@ Batched('lines of one turn go out in one write, stderr first hands on what stdou
   assert.is(writes.length, 4, 'nothing written twice')
 })
 
+Batched('a crash hands on what stdout holds before Node prints its stack, and close() stops listening for one', () => {
+  const writes: string[] = []
+  const listening = process.listenerCount('uncaughtExceptionMonitor')
+  const batched = batchedOutput({ stdout: { write: (s: string) => writes.push(`out:${s}`) }, stderr: { write: (s: string) => writes.push(`err:${s}`) } })
+  batched.stdout.write('the line before the crash\n')
+  // What Node emits for an uncaught exception (an unhandled rejection included) before it prints the stack and exits.
+  process.emit('uncaughtExceptionMonitor', new Error('a bug in a task'), 'uncaughtException')
+  assert.equal(writes, ['out:the line before the crash\n'])
+  batched.close()
+  assert.is(process.listenerCount('uncaughtExceptionMonitor'), listening)
+})
+
 const Table = suite('the in-process task table')
 
 Table('runs exactly the tasks turbo.json puts in each pipeline, so neither can drift from the other', async () => {
