@@ -177,7 +177,8 @@ Batched('a crash hands on what stdout holds before Node prints its stack, and cl
   const batched = batchedOutput({ stdout: { write: (s: string) => writes.push(`out:${s}`) }, stderr: { write: (s: string) => writes.push(`err:${s}`) } })
   batched.stdout.write('the line before the crash\n')
   // What Node emits for an uncaught exception (an unhandled rejection included) before it prints the stack and exits.
-  process.emit('uncaughtExceptionMonitor', new Error('a bug in a task'), 'uncaughtException')
+  const emit = process.emit.bind(process) as (event: string, ...args: unknown[]) => boolean
+  emit('uncaughtExceptionMonitor', new Error('a bug in a task'), 'uncaughtException')
   assert.equal(writes, ['out:the line before the crash\n'])
   batched.close()
   assert.is(process.listenerCount('uncaughtExceptionMonitor'), listening)
