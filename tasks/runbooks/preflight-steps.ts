@@ -1,6 +1,6 @@
 import { VersionApi } from '@kubernetes/client-node'
 import { checkStep, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
-import { piholeConnector, resolveIngressIp } from '@homelab/dns'
+import { appSudoFix, piholeConnector, resolveIngressIp } from '@homelab/dns'
 import { resolveNodeName, trustNodes } from '@homelab/node-trust'
 import { accessNeeds, deniedVerbs, describeNeed, mayDoEverything } from './access-review.js'
 import { RunbookError } from './errors/runbook-error.js'
@@ -137,8 +137,10 @@ function piholeSteps(ctx: ToolContext): Step[] {
   return ctx.config.dns.piholes.map((pihole, index) => {
     const connector = piholeConnector({ pihole, index, timeoutMs, retries, signal: ctx.signal, shared: ctx.shared })
     // The login is the run's: the tasks after preflight work in it, and the run logs out when it ends.
+    // Accepted for what dns does: an app password alone may only read, which dns would find out at its first write.
     return checkStep(`Pi-hole ${connector.label} reachable, password accepted`, async (stepCtx) => {
-      const entries = await connector.withSession((session) => session.list())
+      const { entries, refusal } = await connector.withSession(async (session) => ({ entries: await session.list(), refusal: await session.writeRefusal() }))
+      if (refusal) throw new RunbookError(`Pi-hole ${connector.label}: ${refusal}`, { host: pihole.url, key: `dns.piholes[${index}].password`, hint: appSudoFix(`dns.piholes[${index}]`) })
       stepCtx.progress(`${entries.length} local DNS record(s)`)
     })
   })

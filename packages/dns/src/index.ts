@@ -8,6 +8,7 @@ export { configMapOwnership, ownershipKey, type DnsOwnership, type OwnershipLoca
 export { wantedRecords, serviceHosts, localDomainWarning } from './wanted-records.js'
 export { resolveIngressIp } from './ingress-address.js'
 export { type PiholeClient, type PiholeSession } from './pihole-client.js'
+export { appSudoFix } from './pihole-v6-client.js'
 export { piholeV6Client, type PiholeV6Options } from './pihole-v6-client.js'
 export { piholeV5Client, v5ApiToken, type PiholeV5Options } from './pihole-v5-client.js'
 export { connectPihole, detectPiholeVersion, piholeHttpClient, piholeConfigKey, type PiholeConfig, type ConnectPiholeOptions } from './connect-pihole.js'

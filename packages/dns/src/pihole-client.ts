@@ -24,6 +24,12 @@ export type PiholeSession = {
    * session's, or an earlier run's as well when `earlier` says some still wait.
    */
   applyPending(earlier?: boolean): Promise<void>
+  /**
+   * Why this session may read records but not change them, or undefined when it may change them. Pi-hole v6 logins
+   * with an app password are read-only for config unless the Pi-hole sets webserver.api.app_sudo; a login with the
+   * admin password (and v5's token) may always write.
+   */
+  writeRefusal(): Promise<string | undefined>
 }
 
 export type OpenSession = {

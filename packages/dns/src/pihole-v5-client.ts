@@ -39,6 +39,7 @@ export function piholeV5Client(options: PiholeV5Options): PiholeClient {
     remove: async ({ record }) => (await call(...writeParams('delete', record))).success ? 'removed' : 'absent',
     // api.php restarts DNS itself after every change.
     applyPending: async () => undefined,
+    writeRefusal: async () => undefined,
   }
   return { url: options.url, configKey: options.configKey, version: 'v5', open: async () => ({ session, end: async () => undefined }), close: () => options.http.close() }
 }

@@ -34,7 +34,10 @@ export function piholeV6Client(options: PiholeV6Options): PiholeClient {
   }
 }
 
-async function logIn(options: PiholeV6Options): Promise<string | null> {
+/** A login: its SID (null when the Pi-hole has no password) and whether the password was an app password. */
+type V6Session = { sid: string | null; app: boolean }
+
+async function logIn(options: PiholeV6Options): Promise<V6Session> {
   // The password travels only here, in the body: never in a URL, header or message.
   const json = { password: options.password?.reveal() ?? '' }
   for (let attempt = 1; ; attempt++) {
@@ -43,7 +46,7 @@ async function logIn(options: PiholeV6Options): Promise<string | null> {
     const body = response.status === 200 ? v6Json<AuthReply>(options, 'POST', '/api/auth', response) : jsonOrUndefined<AuthReply>(response)
     if (response.status === 200 && typeof body?.session !== 'object') throw unexpectedV6Body(options, { method: 'POST', path: '/api/auth', response, found: 'JSON without a session object' })
     // No password on the Pi-hole: valid, but `sid: null`; then no header and nothing to log out of.
-    if (response.status === 200 && body?.session?.valid) return body.session.sid ?? null
+    if (response.status === 200 && body?.session?.valid) return { sid: body.session.sid ?? null, app: body.session.message === 'app-password correct' }
     if (response.status === 429 && body?.error?.key === 'rate_limiting' && attempt === 1) {
       await sleep(options.loginRetryDelayMs ?? 1100, undefined, options.signal ? { signal: options.signal } : {})
       continue
@@ -108,22 +111,25 @@ function ftlRestarts(options: PiholeV6Options): FtlRestarts {
 /** The SID this session sends, replaced when FTL ended the session it named. */
 type V6Login = {
   readonly sid: string | null
+  /** Logged in with an app password (FTL's `"app-password correct"`). */
+  readonly app: boolean
   /** Logs in again, unless a call running alongside already replaced `lost`; both then go on with the new SID. */
   renew(lost: string): Promise<void>
 }
 
-function v6Login(options: PiholeV6Options, first: string | null): V6Login {
-  let sid = first
+function v6Login(options: PiholeV6Options, first: V6Session): V6Login {
+  let { sid } = first
   let renewing: Promise<void> | undefined
   return {
     get sid() {
       return sid
     },
+    app: first.app,
     renew(lost) {
       if (sid !== lost) return renewing ?? Promise.resolve()
       renewing ??= logIn(options)
         .then((fresh) => {
-          sid = fresh
+          sid = fresh.sid
           options.onNotice?.(`${options.url}: the Pi-hole ended this run's session (its session timeout, an FTL restart or a logout); logged in again`)
         })
         .finally(() => void (renewing = undefined))
@@ -212,6 +218,15 @@ function sessionApi(options: PiholeV6Options, login: V6Login, restarts: FtlResta
       if (response.status !== 200) throw statusError(options, 'POST', '/api/action/restartdns', response, hint)
       cnamesChanged = false
     },
+    async writeRefusal() {
+      if (!login.app) return undefined
+      const path = '/api/config/webserver/api/app_sudo'
+      const response = await restarts.through(() => authorised(options, login, 'GET', path, { expect: [200, 401, 403] }))
+      if (response.status !== 200) throw statusError(options, 'GET', path, response, `the session was refused; check ${options.configKey}.password`)
+      const sudo = v6Json<{ config?: { webserver?: { api?: { app_sudo?: unknown } } } } | null>(options, 'GET', path, response)?.config?.webserver?.api?.app_sudo
+      if (typeof sudo !== 'boolean') throw unexpectedV6Body(options, { method: 'GET', path, response, found: 'JSON without a config.webserver.api.app_sudo flag' })
+      return sudo ? undefined : `${options.configKey}.password is an app password, and the Pi-hole's webserver.api.app_sudo is false: it may read the records but not change them`
+    },
   }
 }
 
@@ -232,8 +247,11 @@ async function writeItem(options: PiholeV6Options, login: V6Login, method: 'PUT'
   throw statusError(options, method, path, response, writeHint(options, response.status))
 }
 
+/** What lets a login with an app password change records. */
+export const appSudoFix = (configKey: string) => `set webserver.api.app_sudo = true on the Pi-hole, or put the admin password in ${configKey}.password`
+
 function writeHint(options: PiholeV6Options, status: number): string | undefined {
-  if (status === 403) return `an app password may not change the config: set webserver.api.app_sudo = true on the Pi-hole, or put the admin password in ${options.configKey}.password`
+  if (status === 403) return `an app password may not change the config: ${appSudoFix(options.configKey)}`
   if (status === 401) return `the session was refused; check ${options.configKey}.password`
   if (status === 404) return 'this Pi-hole has no dns.hosts/dns.cnameRecords item API: is it older than v6.0?'
   return undefined

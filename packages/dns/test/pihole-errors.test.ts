@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { piholeConnector, PiholeError, type PiholeConnector } from '../src/index.js'
 
-type Ctx = { locked: PiholeDouble; tight: PiholeDouble; app: PiholeDouble; tls: PiholeDouble }
+type Ctx = { locked: PiholeDouble; tight: PiholeDouble; app: PiholeDouble; sudo: PiholeDouble; tls: PiholeDouble }
 const Errors = suite<Ctx>('Pi-hole errors a user can act on', {} as Ctx)
 
 const PASSWORD = 'errors-test password 9'
@@ -19,10 +19,11 @@ Errors.before(reportHookErrors(async (ctx) => {
   ctx.tight = await startPihole({ stateDir: stateDir(), ip: '127.0.4.42', dnsPort: 1053, password: PASSWORD, maxSessions: 1 })
   ctx.app = await startPihole({ stateDir: stateDir(), ip: '127.0.4.43', dnsPort: 1053, password: PASSWORD, appPassword: APP_PASSWORD })
   ctx.tls = await startPihole({ stateDir: stateDir(), ip: '127.0.4.44', dnsPort: 1053, https: true })
+  ctx.sudo = await startPihole({ stateDir: stateDir(), ip: '127.0.4.45', dnsPort: 1053, password: PASSWORD, appPassword: APP_PASSWORD, appSudo: true })
 }))
 
 Errors.after(async (ctx) => {
-  for (const p of [ctx.locked, ctx.tight, ctx.app, ctx.tls]) await p?.stop()
+  for (const p of [ctx.locked, ctx.tight, ctx.app, ctx.sudo, ctx.tls]) await p?.stop()
 })
 
 /** A connector built from a real homelab.yaml parse, as the tasks build it. */
@@ -84,6 +85,20 @@ Errors('an app password without app_sudo: 403 on the write, naming app_sudo; the
   assert.match(error.message, /set webserver\.api\.app_sudo = true/)
   assert.is(app.sessions.open, 0)
   assert.is(app.sessions.closed, app.sessions.opened)
+})
+
+Errors('a session says whether it may change records: not an app password without app_sudo; the admin password, or one with it', async ({ app, sudo }) => {
+  await nextSecond()
+  const refusal = (url: string, password: string) => connector({ url, password }).withSession((s) => s.writeRefusal())
+  assert.is(await refusal(app.url, APP_PASSWORD), 'dns.piholes[0].password is an app password, and the Pi-hole\'s webserver.api.app_sudo is false: it may read the records but not change them')
+  app.requests.reset()
+  assert.is(await refusal(app.url, PASSWORD), undefined)
+  assert.is(app.requests.count('GET', '/api/config/webserver/api/app_sudo'), 0, 'the admin password may always write: nothing to ask')
+  assert.is(await refusal(sudo.url, APP_PASSWORD), undefined)
+  for (const p of [app, sudo]) assert.equal(p.validationFailures, [], 'every request and answer as the OpenAPI spec has it')
+  // And it is so: the app password with app_sudo writes.
+  await connector({ url: sudo.url, password: APP_PASSWORD }).withSession((s) => s.add({ type: 'A', name: 'sudo.homelab.local', ip: '127.0.2.1' }))
+  assert.ok(sudo.records().hosts.includes('127.0.2.1 sudo.homelab.local'))
 })
 
 Errors('a 500 names the request and status after the retries; the session is closed', async ({ locked }) => {

@@ -140,7 +140,9 @@ async function handleConfig(request: DoubleRequest, ctx: V6Context, rest: string
 function readConfig(ctx: V6Context, rest: string): DoubleResponse {
   const { hosts, cnameRecords } = ctx.store.records
   const dns = rest === 'dns' ? { hosts, cnameRecords } : rest === 'dns/hosts' ? { hosts } : rest === 'dns/cnameRecords' ? { cnameRecords } : undefined
-  return { status: 200, json: { config: dns ? { dns } : {}, took: took() } }
+  // Of the rest of the config, only what preflight asks an app-password login: may it change the config?
+  const webserver = ['webserver', 'webserver/api', 'webserver/api/app_sudo'].includes(rest) ? { api: { app_sudo: ctx.options.appSudo } } : undefined
+  return { status: 200, json: { config: dns ? { dns } : webserver ? { webserver } : {}, took: took() } }
 }
 
 async function changeArray(request: DoubleRequest, ctx: V6Context, element: RecordElement, value: string): Promise<DoubleResponse> {
