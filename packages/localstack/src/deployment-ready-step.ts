@@ -21,8 +21,10 @@ export function deploymentReadyStep(kube: KubeClient, ref: { namespace: string; 
     check: async (ctx) => {
       if (ctx.plan) throw new StepSkipped('plan: nothing was applied, so nothing is waited for')
       const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', ...ref }
-      // The first look takes the Deployment as its apply step read it, when that changed nothing.
-      const probe = async () => deploymentProgress(options.observed?.take(deployment) ?? (await kube.get(deployment)))
+      // The Deployment as its apply step read it, when that changed nothing: ready then, it is ready now.
+      const seen = options.observed?.take(deployment)
+      if (seen && deploymentProgress(seen).done) return null
+      const probe = async () => deploymentProgress(await kube.get(deployment))
       await waitFor(probe, {
         what,
         timeoutMs: options.timeoutMs,

@@ -53,7 +53,7 @@ export function localstackBootstrapSteps(ctx: ToolContext): Step<any, any, any>[
   // The Deployment as its apply step read it, for the wait at the end: a no-op run waits without reading again.
   const observed = new ObservedObjects()
   const apply = (name: string, object: KubeObject, needs: readonly string[], skipWhenKindMissing?: string) =>
-    applyStep(kube, object, { force: ctx.forceConflicts, name, needs, observed, ...(skipWhenKindMissing ? { skipWhenKindMissing } : {}) })
+    applyStep(kube, object, { force: ctx.forceConflicts, name, needs, ...(object === m.deployment ? { observed } : {}), ...(skipWhenKindMissing ? { skipWhenKindMissing } : {}) })
   const inNamespace = [STEP.edition, STEP.namespace]
   // Only a host socket is a fact about the nodes; the dind sidecar brings its own engine.
   // An optional piece the config does not ask for: skipped with its reason, and removed when an earlier config made it.

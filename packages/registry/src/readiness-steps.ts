@@ -44,7 +44,7 @@ export type WaitStepOptions = {
   needs: readonly string[]
   timeout: Duration
   hint: string
-  /** What the apply steps before it read and left unchanged: the first look at such an object costs no request. */
+  /** What the apply steps before it read and left unchanged: an object that was ready then costs no request. */
   observed?: ObservedObjects
 }
 
@@ -60,7 +60,11 @@ export function waitStep(kube: KubeClient, refs: readonly ObjectRef[], probe: (o
       if (ctx.plan) throw new StepSkipped('--plan applies nothing, so there is nothing to wait for')
       for (const ref of refs) {
         const what = `${describeRef(ref)} ready`
-        await waitFor(async () => probe(options.observed?.take(ref) ?? (await kube.get(ref))), { what, timeoutMs: options.timeout.milliseconds, signal: ctx.signal, progress: ctx.progress, hint: options.hint })
+        // The read of the apply step before, when that changed nothing, is enough to finish at once; an object it
+        // does not show ready is polled afresh (by now that read may be seconds old: the refs are waited in turn).
+        const seen = options.observed?.take(ref)
+        if (seen && probe(seen).done) continue
+        await waitFor(async () => probe(await kube.get(ref)), { what, timeoutMs: options.timeout.milliseconds, signal: ctx.signal, progress: ctx.progress, hint: options.hint })
       }
       return null
     },

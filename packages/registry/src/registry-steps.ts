@@ -18,10 +18,10 @@ const stepName = (object: KubeObject) => `apply ${describeRef(refOf(object))}`
  */
 export function registrySteps(kube: KubeClient, objects: RegistryObjects, credentials: RegistryCredentials, options: RegistryStepOptions): Step[] {
   const { force } = options
-  // What the apply steps read, for the waits at the end: a no-op run waits without reading again.
+  // What the apply steps of the objects waited for at the end read: a no-op run waits without reading them again.
   const observed = new ObservedObjects()
   const apply = (object: KubeObject, needs: KubeObject[] = [], extra: { skipWhenKindMissing?: string } = {}) =>
-    applyStep(kube, object, { force, needs: needs.map(stepName), observed, ...extra })
+    applyStep(kube, object, { force, needs: needs.map(stepName), ...(WAITED_FOR.has(object.kind) ? { observed } : {}), ...extra })
   const { namespace: ns, caChain, ui } = objects
   const issuerNeeds = caChain ? [caChain.caIssuer] : []
   const noGc = noGarbageCollectStep(kube, ns.metadata.name, [stepName(ns)])
@@ -85,6 +85,9 @@ function retiredSteps(kube: KubeClient, objects: RegistryObjects): Step[] {
   const issued = objects.retiredIssuedSecrets.map((i) => issuedSecretStep(kube, { ...i, live: witnesses.get(describeRef(i.certificate))! }, { after: removalOf(describeRef(i.certificate)) }))
   return [...removals.map((r) => r.step), ...issued]
 }
+
+/** What readinessSteps waits for. */
+const WAITED_FOR = new Set(['Deployment', 'Certificate'])
 
 /**
  * gc switches the registry to read-only and sweeps blobs in a Job. A gc run that died (a dropped SSH session, a second

@@ -1,19 +1,20 @@
-import type { KubeObject, ObjectRef } from './kube-object.js'
+import { refOf, type KubeObject, type ObjectRef } from './kube-object.js'
 
 const keyOf = (ref: ObjectRef) => `${ref.apiVersion} ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`
 
 /**
  * What a component's apply steps read, for the waits that follow them in the same run. An apply step reads its object
  * anyway (the current state it compares with the server's dry-run); the wait after it wants the same object's status.
- * When the apply changed nothing, that read is as good as a new one, so the wait's first look takes it and only a wait
- * that has to go on reads again: a no-op bootstrap waits for nothing at the cost of no request. An apply that changes
- * its object forgets the read first, since the status in it is the old generation's.
+ * When the apply changed nothing and that read shows the object ready, the wait is over without a request of its own:
+ * a no-op bootstrap waits for nothing at no cost. Anything else is polled afresh. An apply that changes its object
+ * forgets the read first, since the status in it is the old generation's. Only the steps of objects a wait is for
+ * are given one, so nothing else (no Secret's data) is kept.
  */
 export class ObservedObjects {
   readonly #seen = new Map<string, KubeObject>()
 
   note(object: KubeObject): void {
-    this.#seen.set(keyOf({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}) }), object)
+    this.#seen.set(keyOf(refOf(object)), object)
   }
 
   forget(ref: ObjectRef): void {
