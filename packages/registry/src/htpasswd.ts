@@ -1,18 +1,19 @@
-import { Secret } from '@homelab/core'
+import { REGISTRY_BCRYPT_COST, Secret } from '@homelab/core'
 import bcrypt from 'bcryptjs'
 
 export type HtpasswdUser = { name: string; password: Secret }
 
 /**
  * Distribution only accepts bcrypt, and compares the hash on every authenticated request, with no cache: each blob and
- * manifest of every push and pull pays one bcrypt (distribution#3017: a push of images slowed from seconds to over an
- * hour by cost 12). Cost 5 is what Apache's `htpasswd -B` writes, the tool Distribution's docs make the file with; Go's
- * default, 10, costs 32 times as much: about 55 ms of the registry's CPU a request on the lab's VM, more on a small node.
- * A higher cost would guard the hashes against brute force if the Secret leaked, but here nothing is behind them that
- * is not already in plain text beside them: the passwords themselves are in the credentials Secret in the same
- * namespace, readable by the same people, and in every node's registries.yaml. `registry.auth.bcryptCost` raises it.
+ * manifest of every push and pull pays one bcrypt (distribution#3017: a push of layers already there took 6.3 s with
+ * cost 12 and 0.3 s with cost 4, and 2 GB of images over an hour). Cost 5 is what Apache's `htpasswd -B` writes, the
+ * tool Distribution's docs make the file with; Go's default, 10, costs 32 times as much: about 55 ms of the registry's
+ * CPU a request on the lab's VM, more on a small node. A higher cost would guard the hashes against brute force if the
+ * Secret leaked, but nothing is behind them that is not in plain text beside them: every password is in the
+ * credentials Secret in the same namespace, readable by the same people (and the first user's in every node's
+ * registries.yaml). `registry.auth.bcryptCost` (REGISTRY_BCRYPT_COST unless set) raises it.
  */
-export const BCRYPT_COST = 5
+export const BCRYPT_COST = REGISTRY_BCRYPT_COST
 
 const BCRYPT_PREFIX = /^\$2[aby]\$(\d\d)\$/
 
@@ -54,7 +55,7 @@ export async function hashPassword(password: Secret, cost: number = BCRYPT_COST)
 /** Whether a stored htpasswd line (`name:<hash>`) is a hash of this password. */
 export type LineMatcher = (line: string, password: Secret) => Promise<boolean>
 
-/** True when `line` is `name:<bcrypt hash>` and the hash matches the password: a whole bcrypt, tens of milliseconds. */
+/** True when `line` is `name:<bcrypt hash>` and the hash matches the password: a whole bcrypt, at the line's cost. */
 export async function htpasswdLineMatches(line: string, password: Secret): Promise<boolean> {
   const hash = line.slice(line.indexOf(':') + 1)
   return BCRYPT_PREFIX.test(hash) && bcrypt.compare(password.reveal(), hash)

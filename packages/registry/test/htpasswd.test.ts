@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { redact, Secret } from '@homelab/core'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -41,6 +42,26 @@ Htpasswd('a line made with another cost is made again with the configured one, t
   assert.equal(lines(atFour).map((l) => bcryptCostOf(l.slice(l.indexOf(':') + 1))), [COST, COST])
   for (const u of users) assert.ok(apacheVerifies(atFour, u.name, u.password.reveal()), u.name)
   assert.is(await renderHtpasswd(users, atFour, { cost: COST }), atFour, 'the same cost again: every line kept')
+})
+
+Htpasswd('bcryptCostOf reads the cost of every bcrypt prefix, and nothing else', () => {
+  const table: [string, number | undefined][] = [
+    ['$2a$05$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234', 5],
+    ['$2b$12$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234', 12],
+    ['$2y$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234', 4],
+    ['$apr1$abcdefgh$0123456789012345678901', undefined],
+    ['{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=', undefined],
+    ['', undefined],
+  ]
+  for (const [hash, cost] of table) assert.is(bcryptCostOf(hash), cost, hash)
+})
+
+Htpasswd('a line Apache\'s htpasswd -B wrote (cost 5) is kept byte for byte at the default cost', async () => {
+  const made = spawnSync('htpasswd', ['-niB', 'admin'], { input: 'apache-made-pw', encoding: 'utf8' })
+  assert.is(made.status, 0, made.stderr)
+  const apacheLine = `${made.stdout.trim()}\n`
+  assert.match(apacheLine, /^admin:\$2y\$05\$/)
+  assert.is(await renderHtpasswd([user('admin', 'apache-made-pw')], apacheLine), apacheLine)
 })
 
 Htpasswd('a removed user\'s line goes and the others stay as they were', async () => {

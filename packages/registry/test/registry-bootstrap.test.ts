@@ -110,16 +110,19 @@ Bootstrap('a new registry.auth.bcryptCost makes every line again at it, moving o
   const costs = async () => [...parseHtpasswd(await htpasswdOf(ctx)).values()].map((line) => bcryptCostOf(line.slice(line.indexOf(':') + 1)))
   const at = (cost: string) => ({ ...envFor(CI_PASSWORD), HOMELAB_REGISTRY__AUTH__BCRYPT_COST: cost })
   const versions = await resourceVersions(ctx.kube, appliedObjects(ctx))
-  const run = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
-  assert.equal(stepsWith(run, 'changed'), [`apply Secret ${ctx.ns}/registry-auth`, `apply Secret ${ctx.ns}/registry-credentials`], JSON.stringify(failures(run)))
-  assert.equal(await costs(), [6, 6])
-  assert.ok(apacheVerifies(await htpasswdOf(ctx), 'ci', CI_PASSWORD))
-  const now = await resourceVersions(ctx.kube, appliedObjects(ctx))
-  assert.equal(Object.keys(now).filter((k) => now[k] !== versions[k]).sort(), [`Secret ${ctx.ns}/registry-auth`, `Secret ${ctx.ns}/registry-credentials`])
-  const again = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
-  assert.equal(stepsWith(again, 'changed'), [])
-  // Back to the default the other tests expect.
-  await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  try {
+    const run = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
+    assert.equal(stepsWith(run, 'changed'), [`apply Secret ${ctx.ns}/registry-auth`, `apply Secret ${ctx.ns}/registry-credentials`], JSON.stringify(failures(run)))
+    assert.equal(await costs(), [6, 6])
+    assert.ok(apacheVerifies(await htpasswdOf(ctx), 'ci', CI_PASSWORD))
+    const now = await resourceVersions(ctx.kube, appliedObjects(ctx))
+    assert.equal(Object.keys(now).filter((k) => now[k] !== versions[k]).sort(), [`Secret ${ctx.ns}/registry-auth`, `Secret ${ctx.ns}/registry-credentials`])
+    const again = await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: at('6') })
+    assert.equal(stepsWith(again, 'changed'), [])
+  } finally {
+    // Back to the default the other tests expect, whatever failed above.
+    await runComponent(registry, { configPath: ctx.configPath, capture: ctx.capture, env: envFor(CI_PASSWORD) })
+  }
   assert.equal(await costs(), [5, 5])
 })
 

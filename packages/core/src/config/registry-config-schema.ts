@@ -6,6 +6,8 @@ import { expectedGot } from './config-issue-text.js'
 
 export const REGISTRY_IMAGE = 'registry:2.8.3'
 export const REGISTRY_UI_IMAGE = 'joxit/docker-registry-ui:2.6.0'
+/** The htpasswd lines' bcrypt cost unless registry.auth.bcryptCost says otherwise (packages/registry/src/htpasswd.ts says why). */
+export const REGISTRY_BCRYPT_COST = 5
 
 const bcryptCostIssue = (issue: { input?: unknown }) => expectedGot('a whole number from 4 to 12', issue.input)
 
@@ -84,8 +86,8 @@ export const registrySchema = (file: ConfigFileContext) =>
           // Passwords generated on the first run are kept here so the second run reuses them.
           credentialsSecretName: k8sObjectNameField().default('registry-credentials'),
           // The registry runs a bcrypt of the user's htpasswd line on every authenticated request, and each step up
-          // doubles it (packages/registry/src/htpasswd.ts says why 5): past 12, a pull of a few layers takes seconds.
-          bcryptCost: z.number({ error: bcryptCostIssue }).int({ error: bcryptCostIssue }).min(4, { error: bcryptCostIssue }).max(12, { error: bcryptCostIssue }).default(5),
+          // doubles it: past 12, a pull of a few layers takes seconds.
+          bcryptCost: z.number({ error: bcryptCostIssue }).int({ error: bcryptCostIssue }).min(4, { error: bcryptCostIssue }).max(12, { error: bcryptCostIssue }).default(REGISTRY_BCRYPT_COST),
         })
         .superRefine(distinctAuthSecretNames)
         .prefault({}),
