@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LabStateError } from './errors/lab-state-error.js'
 import { runProgram, type RunProgram } from './run-program.js'
@@ -14,6 +14,39 @@ export const LAB_DEBIAN_PACKAGES = [
 export type DebianPackageOptions = {
   run?: RunProgram
   onProgress?: (message: string) => void
+  /** Debian's policy-rc.d (the tests give another path). */
+  policyRcPath?: string
+  /** Whether systemd runs this machine (default: /run/systemd/system exists, as sd_booted asks). */
+  systemd?: boolean
+}
+
+/**
+ * The system services Debian's packages of the lab start when installed and enable at boot. The lab runs these
+ * programs itself, on its own addresses and ports; the package's own would listen beside them for good (sshd on :22,
+ * etcd on :2379, a containerd) or in their way: docker-registry's serves :5000 on every address, and the lab's
+ * registry pods, on 127.0.3.x:5000, could not bind.
+ */
+export const SERVICES_OF_PACKAGE: Readonly<Record<string, readonly string[]>> = {
+  'docker-registry': ['docker-registry.service'],
+  'etcd-server': ['etcd.service'],
+  containerd: ['containerd.service'],
+  'openssh-server': ['ssh.service'],
+}
+
+/** What a policy-rc.d the lab wrote says first: one left by an interrupted install is known for ours and removed. */
+const POLICY_MARK = '# homelab lab: no service starts while it installs packages'
+
+/**
+ * Debian's own switch (invoke-rc.d and deb-systemd-invoke ask /usr/sbin/policy-rc.d; 101 means "not allowed"): no
+ * package starts its service during the install. A policy-rc.d someone else put there stays as it is; the lab's own
+ * goes when the install ends. Returns what puts things back.
+ */
+function holdServiceStarts(path: string): () => void {
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : undefined
+  if (existing !== undefined && !existing.includes(POLICY_MARK)) return () => undefined
+  writeFileSync(`${path}.tmp`, `#!/bin/sh\n${POLICY_MARK}\nexit 101\n`, { mode: 0o755 })
+  renameSync(`${path}.tmp`, path)
+  return () => rmSync(path, { force: true })
 }
 
 /** Which of `names` dpkg does not report as `install ok installed`. */
@@ -112,6 +145,18 @@ export async function ensureDebianPackages(names: readonly string[], options: De
   options.onProgress?.(`installing Debian packages: ${missing.join(' ')}`)
   const hint = 'run it by hand as root to see why; the lab needs Debian 12 (bookworm) with a reachable mirror'
   await run(['apt-get', 'update'], { hint })
-  await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', ...missing], { hint })
+  const release = holdServiceStarts(options.policyRcPath ?? '/usr/sbin/policy-rc.d')
+  try {
+    // A machine just booted may have apt-daily or unattended-upgrades holding dpkg's lock for a while: wait for it.
+    await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', ...missing], { hint })
+  } finally {
+    release()
+  }
+  // Started by nothing now, but enabled: systemd would start them at the next boot. Only what this install brought.
+  const units = missing.flatMap((name) => SERVICES_OF_PACKAGE[name] ?? [])
+  if (units.length > 0 && (options.systemd ?? existsSync('/run/systemd/system'))) {
+    const disabled = await run(['systemctl', 'disable', '--now', ...units], { allowFailure: true })
+    if (disabled.code !== 0) options.onProgress?.(`could not disable ${units.join(' ')} (systemctl: ${disabled.stderr.trim()}); the lab does not need them running`)
+  }
   return { installed: missing }
 }
