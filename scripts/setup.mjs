@@ -61,12 +61,17 @@ function npmGlobal(args) {
   return spawnSync('npm', [...args, '--global', '--no-fund', '--no-audit'], { stdio: 'inherit', cwd: root }).status === 0
 }
 
-/** The version the pnpm in npm's global bin folder reports (not whichever pnpm comes first on PATH). */
-function globalPnpmVersion() {
+/** The pnpm in npm's global bin folder (where setup installs it), whichever pnpm comes first on PATH. */
+function globalPnpmPath() {
   const prefix = spawnSync('npm', ['prefix', '--global'], { encoding: 'utf8' }).stdout?.trim()
-  if (!prefix) return undefined
-  const r = spawnSync(join(prefix, 'bin', 'pnpm'), ['--version'], { encoding: 'utf8', cwd: '/' })
-  return r.status === 0 ? r.stdout.trim() : undefined
+  return prefix ? join(prefix, 'bin', 'pnpm') : undefined
+}
+
+/** The version the pnpm in npm's global bin folder reports, if there is one. */
+function globalPnpmVersion() {
+  const path = globalPnpmPath()
+  const r = path ? spawnSync(path, ['--version'], { encoding: 'utf8', cwd: '/' }) : undefined
+  return r?.status === 0 ? r.stdout.trim() : undefined
 }
 
 // The platforms pnpm 12 has a build for (its optional dependencies, @pnpm/exe.<platform>-<arch>).
@@ -126,6 +131,12 @@ function installPnpm(have) {
     log(`pnpm ${pnpmVersion} did not install or run here (npm's output above); installing the JavaScript pnpm ${JS_FALLBACK}`)
     return installJsFallback()
   }
+  // `corepack enable` links pnpm's names to corepack's launcher, in the same bin folder: npm would refuse to put its
+  // own there (EEXIST). Corepack cannot fetch pnpm here anyway (it verifies signatures this registry does not serve).
+  if (pnpmLauncher()?.includes('/corepack/')) {
+    log('the pnpm on PATH is corepack\'s launcher: `corepack disable pnpm pnpx`, so npm can install the pinned pnpm in its place')
+    run('corepack', ['disable', 'pnpm', 'pnpx'])
+  }
   for (const old of ['@pnpm/exe', 'pnpm']) if (globalPackage(old) && !npmGlobal(['uninstall', old])) process.exit(1)
   if (npmGlobal(['install', '--allow-scripts=pnpm', `pnpm@${pnpmVersion}`]) && globalPnpmVersion() === pnpmVersion) return
   log(`pnpm@${pnpmVersion} did not install in npm's global folder; installing the JavaScript pnpm ${JS_FALLBACK}`)
@@ -134,10 +145,17 @@ function installPnpm(have) {
 
 const have = pnpmOnPath()
 if (have !== pnpmVersion) {
-  installPnpm(have)
+  // In npm's global folder already (an earlier setup), only another pnpm comes first on PATH: installing it again
+  // would change nothing, every time.
+  const installed = globalPnpmVersion()
+  if (installed !== pnpmVersion && installed !== JS_FALLBACK) installPnpm(have)
   const now = pnpmOnPath()
-  if (now !== pnpmVersion && now !== JS_FALLBACK && now !== have) log(`warning: the pnpm on PATH (${now ?? 'none'}, ${pnpmLauncher() ?? '?'}) is not the one npm installed in its global folder; put that folder's bin first on PATH`)
+  if (now !== pnpmVersion && now !== JS_FALLBACK) {
+    log(`warning: the pnpm on PATH (${now ?? 'none'}${now ? `, ${pnpmLauncher() ?? '?'}` : ''}) is not the one setup installed (${globalPnpmPath() ?? '?'}, ${globalPnpmVersion() ?? 'absent'}): put ${dirname(globalPnpmPath() ?? '/?/pnpm')} first on PATH, or \`pnpm\` commands here run the wrong one`)
+  }
 }
+// Setup's own pnpm: the one it installed, wherever PATH points.
+const pnpm = [pnpmVersion, JS_FALLBACK].includes(globalPnpmVersion() ?? '') ? globalPnpmPath() : 'pnpm'
 
 // The JavaScript pnpm loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its
 // own): pnpm then compiles less of its 8 MB bundle on every start, about 0.08 s off every pnpm command. npm's global
@@ -156,5 +174,5 @@ const marker = join(root, 'node_modules', '.modules.yaml')
 const lock = join(root, 'pnpm-lock.yaml')
 if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
   log('installing node_modules from the lockfile')
-  run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only'], { env: { ...process.env, CI: 'true' } })
+  run(pnpm, ['install', '--frozen-lockfile', '--reporter=append-only'], { env: { ...process.env, CI: 'true' } })
 }
