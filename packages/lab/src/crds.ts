@@ -5,7 +5,7 @@ import { LabTimeoutError } from './errors/lab-error.js'
 import { ApiextensionsV1Api, KubernetesObjectApi, loadYaml, PatchStrategy, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
 import { kubeApiFailure } from './kube-api-failure.js'
-import { crdFixturesDir } from './lab-paths.js'
+import { crdFixturesDir, upstreamFixture } from './lab-paths.js'
 
 export const FIELD_MANAGER = 'homelab-devtools'
 
@@ -40,7 +40,7 @@ export function downlevelCrd<T>(doc: T): T {
  * silently drops the wire keys a plain YAML parse gives, so a CRD must go through `loadYaml` before `patch`.
  */
 export function loadLabCrds(dir: string = crdFixturesDir()): V1CustomResourceDefinition[] {
-  const files = readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort()
+  const files = readdirSync(upstreamFixture(dir, 'the upstream CRDs')).filter((name) => name.endsWith('.yaml')).sort()
   return files.flatMap((file) =>
     parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
       .map((doc) => doc.toJS() as { kind?: string } | null)

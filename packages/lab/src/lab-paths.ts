@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { LabStateError } from './errors/lab-state-error.js'
 
 /** Slow builds (kube-apiserver) live here, outside the repo, so a fresh clone or `lab down` keeps them. */
 export const DEFAULT_CACHE_DIR = '/var/cache/homelab-lab'
@@ -12,6 +14,18 @@ export function repoRoot(): string {
 /** The upstream CRDs; the repo is cloned next to `shared/`. */
 export function crdFixturesDir(root: string = repoRoot()): string {
   return resolve(root, '..', 'shared', 'fixtures', 'crds')
+}
+
+/**
+ * `path`, once it is known to exist: the upstream files the lab reads (CRDs, Pi-hole's OpenAPI spec) are not in this
+ * repository but in `shared/fixtures` beside it, and a clone elsewhere would otherwise fail on a bare ENOENT.
+ */
+export function upstreamFixture(path: string, what: string): string {
+  if (existsSync(path)) return path
+  throw new LabStateError(`${what} not found: ${path}`, {
+    path,
+    hint: 'the lab reads the upstream fixtures from shared/fixtures next to this repository: clone it beside shared/ (as ../shared from its root)',
+  })
 }
 
 export type LabPathOptions = {

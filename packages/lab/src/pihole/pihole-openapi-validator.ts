@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { OpenAPIBackend, type Operation } from 'openapi-backend'
-import { repoRoot } from '../lab-paths.js'
+import { repoRoot, upstreamFixture } from '../lab-paths.js'
 
 /** The upstream FTL v6.4.1 OpenAPI files, kept next to the repo, unchanged. */
 export const piholeSpecPath = (root: string = repoRoot()) => resolve(root, '..', 'shared', 'fixtures', 'pihole', 'specs', 'main.yaml')
@@ -28,7 +28,7 @@ const VERIFIED_UNDOCUMENTED: Record<string, Record<number, 'error' | 'took'>> = 
 const BORROWED_SCHEMA: Record<string, string> = { get_config_elem: 'get_config' }
 
 export async function loadPiholeSpecValidator(specPath: string = piholeSpecPath()): Promise<PiholeSpecValidator> {
-  const definition = await SwaggerParser.dereference(specPath)
+  const definition = await SwaggerParser.dereference(upstreamFixture(specPath, 'the Pi-hole OpenAPI spec'))
   // quick: validators are compiled on first use (8 s → 30 ms to start); swagger-parser has already checked the document.
   const api = new OpenAPIBackend({ definition: definition as never, validate: true, quick: true, strict: false, ajvOpts: { strict: false } })
   await api.init()
