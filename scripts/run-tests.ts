@@ -142,12 +142,15 @@ for (const file of files) {
   if (run.interrupted) break
   outcomes.push(await runFile(file))
 }
-if (run.startedLab && !values['keep-lab']) await lab('down')
+// A lab left up would pass for someone else's at the next run, which then never takes it down: say so.
+if (run.startedLab && !values['keep-lab'] && (await lab('down')) !== 0) process.stdout.write('lab down failed (its output above): run `pnpm lab down` before the next test run\n')
 removeRunDir()
 
 const sum = (k: 'passed' | 'failed' | 'skipped') => outcomes.reduce((n, o) => n + o[k], 0)
 process.stdout.write('\n')
 for (const o of outcomes.filter((o) => o.failed > 0)) process.stdout.write(`FAILED  ${o.file} (${o.failed} failed, exit ${o.code})\n`)
-process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed${sum('skipped') ? `, ${sum('skipped')} skipped` : ''}\n`)
+// The counts line is the run's last (CI reads exactly `N passed, N failed`): skips, if ever, are told before it.
+if (sum('skipped') > 0) process.stdout.write(`${sum('skipped')} skipped (each names its reason)\n`)
+process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed\n`)
 if (run.interrupted) process.stdout.write(`interrupted by ${run.interrupted}: ${outcomes.length} of ${files.length} test files started\n`)
 process.exitCode = run.interrupted ? 130 : sum('failed') > 0 || files.length === 0 ? 1 : 0
