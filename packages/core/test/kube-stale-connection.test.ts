@@ -1,5 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { ApiException } from '@kubernetes/client-node'
 import { onceMoreOnStaleConnection } from '../src/kube/kube-client.js'
 
 const Stale = suite('a kept-alive connection the API server closed under a request')
@@ -38,6 +39,13 @@ Stale('any other failure is not retried, and a second stale failure is the calle
   assert.is(other.calls(), 1)
   let calls = 0
   assert.match(await rejection(() => onceMoreOnStaleConnection(() => Promise.reject(new Error(`Premature close #${++calls}`)))), /#2$/)
+})
+
+Stale('an answer from the server is not retried, whatever its text says (a webhook\'s 500 naming a socket hang up)', async () => {
+  let calls = 0
+  const answered = () => Promise.reject(new ApiException(500, 'Internal error occurred: failed calling webhook: socket hang up', '{"kind":"Status"}', {}))
+  assert.match(await rejection(() => onceMoreOnStaleConnection(() => (++calls, answered()))), /socket hang up/)
+  assert.is(calls, 1)
 })
 
 Stale.run()

@@ -75,11 +75,16 @@ Clients('a config that fails is not kept: every task reports the error itself', 
   }
 })
 
-Clients('twenty reads of one API group started together make one discovery request, not twenty', async (ctx) => {
+Clients('twenty reads of one API group started together make one discovery request, not twenty, each naming the tool as its user agent', async (ctx) => {
   const kube = new ToolClients().kube({ kubeconfigPath: ctx.kubeconfigPath, fieldManager: 'tool-clients-test' })
   const paths: string[] = []
-  // Every request the Kubernetes client sends, as undici starts it.
-  const listener = ({ request }: { request: { path: string } }) => void paths.push(request.path)
+  const agents = new Set<string>()
+  // Every request the Kubernetes client sends, as undici starts it (headers: name, value, name, value…).
+  const listener = ({ request }: { request: { path: string; headers: string | string[] } }) => {
+    paths.push(request.path)
+    const headers = typeof request.headers === 'string' ? request.headers.split('\r\n').flatMap((line) => line.split(/: ?/, 2)) : request.headers
+    for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'user-agent') agents.add(headers[i + 1]!)
+  }
   dc.subscribe('undici:request:create', listener as (message: unknown) => void)
   try {
     const names = Array.from({ length: 20 }, (_, i) => `absent-${i}`)
@@ -91,6 +96,7 @@ Clients('twenty reads of one API group started together make one discovery reque
   }
   assert.is(paths.filter((p) => p === '/apis/apps/v1').length, 1, paths.join('\n'))
   assert.is(paths.filter((p) => p.includes('/deployments/absent-')).length, 20)
+  assert.equal([...agents], ['homelab-devtools'], 'every request names the tool (the API server\'s audit log shows who called)')
 })
 
 Clients('a kind the group does not have still fails as a missing kind, for every caller', async (ctx) => {

@@ -30,7 +30,8 @@ export type KubeClient = {
   create(object: KubeObject): Promise<KubeObject>
   /** Plain replace; with metadata.resourceVersion set it fails with reason Conflict if someone wrote in between. */
   replace(object: KubeObject): Promise<KubeObject>
-  delete(ref: ObjectRef): Promise<boolean>
+  /** False when it was gone already; `resourceVersion` deletes only that version (else reason Conflict, as replace). */
+  delete(ref: ObjectRef, options?: { resourceVersion?: string }): Promise<boolean>
   list(apiVersion: string, kind: string, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>
   /**
    * Whether the API server serves this kind at this version (from API discovery, shared with every other call: one
@@ -101,9 +102,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         throw fail('replace', refOf(object), error)
       }
     },
-    async delete(ref) {
+    async delete(ref, options = {}) {
+      const preconditions = options.resourceVersion === undefined ? undefined : { preconditions: { resourceVersion: options.resourceVersion } }
       try {
-        await onceMoreOnStaleConnection(() => api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'))
+        await onceMoreOnStaleConnection(() => api.delete(header(ref), undefined, undefined, undefined, undefined, 'Background', preconditions))
         return true
       } catch (error) {
         if (isStatus(error, 404)) return false
@@ -251,6 +253,8 @@ export async function onceMoreOnStaleConnection<T>(request: () => Promise<T>): P
   try {
     return await request()
   } catch (error) {
+    // The server answered: whatever its text says (a webhook's "socket hang up" in a 500), the connection worked.
+    if (error instanceof ApiException) throw error
     const socketClosed = (error as { code?: unknown } | undefined)?.code === 'UND_ERR_SOCKET'
     if (!socketClosed && !STALE_CONNECTION.test(error instanceof Error ? error.message : String(error))) throw error
     return request()

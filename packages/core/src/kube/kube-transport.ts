@@ -63,7 +63,8 @@ export function undiciKubeTransport(fallback: HttpLibrary, options: { timeoutMs:
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: request.getHttpMethod().toString() as 'GET',
-          headers: request.getHeaders(),
+          // node-fetch named itself; undici does not: the API server's audit log then shows who called.
+          headers: { 'user-agent': 'homelab-devtools', ...request.getHeaders() },
           ...(body === undefined || body === null ? {} : { body: body as string | Buffer }),
           ...(signal ? { signal } : {}),
         }),
