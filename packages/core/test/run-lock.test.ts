@@ -51,6 +51,27 @@ Lock('a renewal whose answer was lost does not let the lock lapse; stillHeld say
   await kube.delete(ref)
 })
 
+Lock('a lock taken over between release\'s read and its delete stays with the run that took it', async ({ kube, ns }) => {
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'run-lock-taken-over' }
+  const other = 'the other run on elsewhere (pid 1)'
+  // From `racing` on, each read of the lock is followed at once by another run writing its own holder (ours had
+  // expired, say): what release reads is still ours, what it would delete no longer is.
+  let racing = false
+  const client: KubeClient = Object.assign(Object.create(kube) as KubeClient, {
+    get: async (r: Parameters<KubeClient['get']>[0]) => {
+      const read = await kube.get(r)
+      if (racing && read && r.name === ref.name) await kube.replace({ ...read, data: { ...(read['data'] as Record<string, string>), holder: other } })
+      return read
+    },
+  })
+  const lock = await acquireRunLock(client, { namespace: ns, name: 'taken-over', task: 'dns sync' })
+  racing = true
+  await lock.release()
+  const after = await kube.get(ref)
+  assert.is((after?.['data'] as Record<string, string> | undefined)?.['holder'], other, 'the other run\'s lock was deleted')
+  await kube.delete(ref)
+})
+
 Lock('locks are per component: dns and localstack can converge side by side', async ({ kube, ns }) => {
   const a = await acquireRunLock(kube, { namespace: ns, name: 'dns', task: 'dns bootstrap' })
   const b = await acquireRunLock(kube, { namespace: ns, name: 'localstack', task: 'localstack bootstrap' })

@@ -99,7 +99,11 @@ export async function acquireRunLock(kube: KubeClient, options: RunLockOptions):
     release: async () => {
       clearInterval(renew)
       const current = await kube.get(ref)
-      if (current && lockData(current)['holder'] === holder) await kube.delete(ref)
+      if (!current || lockData(current)['holder'] !== holder) return
+      // Only the version read here: a run that took the lock over in between (ours had expired) keeps its own.
+      await kube.delete(ref, { resourceVersion: current.metadata.resourceVersion! }).catch((error: unknown) => {
+        if (!(error instanceof KubeError && error.reason === 'Conflict')) throw error
+      })
     },
     stillHeld: async () => {
       const current = await kube.get(ref)
