@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiException, createConfiguration, KubeConfig, KubernetesObjectApi, PatchStrategy, ServerConfiguration, type Configuration, type ResponseContext, type KubernetesObject, type RequestContext } from '@kubernetes/client-node'
 // Not re-exported by the package root: the serializer every KubernetesObjectApi call goes through, and its model registry.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js'
@@ -195,6 +196,18 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
    * credential step before it (an exec plugin that never returns).
    */
   protected override async requestPromise<T extends KubernetesObject>(context: RequestContext, type?: string, options?: Configuration): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#requestOnce<T>(context, type, options)
+      } catch (error) {
+        const wait = attempt < THROTTLED_ATTEMPTS ? throttledFor(error) : undefined
+        if (wait === undefined) throw error
+        await sleep(wait)
+      }
+    }
+  }
+
+  async #requestOnce<T extends KubernetesObject>(context: RequestContext, type?: string, options?: Configuration): Promise<T> {
     const ms = this.#requestTimeoutMs
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
@@ -239,6 +252,21 @@ class SharedDiscoveryObjectApi extends KubernetesObjectApi {
       this.#fetching.delete(apiVersion)
     }
   }
+}
+
+/**
+ * A busy API server (API Priority and Fairness, a K3s server on a small board with many controllers) answers 429
+ * before it does anything, with Retry-After: any call, a create too, can be sent again after it, as client-go does.
+ * Three tries, each after what Retry-After asks (at most 10 s; 1 s when it says nothing).
+ */
+const THROTTLED_ATTEMPTS = 3
+
+/** How long a 429 asks to wait, or undefined for any other failure. */
+export function throttledFor(error: unknown): number | undefined {
+  if (!(error instanceof ApiException) || error.code !== 429) return undefined
+  const header = Object.entries(error.headers ?? {}).find(([name]) => name.toLowerCase() === 'retry-after')?.[1]
+  const seconds = Number(header)
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(10_000, Math.max(100, seconds * 1000)) : 1000
 }
 
 /**
@@ -353,6 +381,7 @@ export function toKubeError(action: string, ref: ObjectRef, server: string, erro
       ? `namespace ${body.details.name ?? ref.namespace} does not exist: bootstrap makes it (check kubernetes.namespace and the component's namespace in the config)`
       : `the API has no ${ref.kind} (${ref.apiVersion}); is its CRD installed?`,
     422: 'the object is invalid; this is a bug in the rendered manifest',
+    429: `the API server is too busy to answer (asked ${THROTTLED_ATTEMPTS} times, waiting as it said between them): run again in a while, and look at what loads it`,
   }
   return new KubeError(`cannot ${action} ${object}: ${error.code} ${body.reason ?? ''} ${message}`.replace(/\s+/g, ' ').trim(), {
     host: server,
