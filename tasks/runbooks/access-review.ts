@@ -1,5 +1,5 @@
 import { AuthorizationV1Api } from '@kubernetes/client-node'
-import { toKubeError, type HomelabConfig, type KubeClient } from '@homelab/core'
+import { credentialPluginOf, toKubeError, type HomelabConfig, type KubeClient } from '@homelab/core'
 
 /** One kind of object bootstrap (or teardown) touches, and how. */
 export type AccessNeed = { group: string; resource: string; namespace?: string; verbs: readonly string[]; optional?: string }
@@ -64,7 +64,7 @@ export async function mayDoEverything(kube: KubeClient): Promise<boolean> {
     })
     return review.status?.allowed === true
   } catch (error) {
-    throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: '* on *' }, kube.server, error)
+    throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: '* on *' }, kube.server, error, credentialPluginOf(kube.config))
   }
 }
 
@@ -78,7 +78,7 @@ export async function deniedVerbs(kube: KubeClient, need: AccessNeed): Promise<s
       })
       return review.status?.allowed ? undefined : verb
     } catch (error) {
-      throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: describeNeed(need) }, kube.server, error)
+      throw toKubeError('create', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', name: describeNeed(need) }, kube.server, error, credentialPluginOf(kube.config))
     }
   }))
   return answers.filter((v): v is string => v !== undefined)

@@ -1,5 +1,5 @@
 import { VersionApi } from '@kubernetes/client-node'
-import { checkStep, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
+import { checkStep, credentialPluginOf, KubeError, NO_KIND, retryPolicyFromConfig, toKubeError, type Step, type ToolContext } from '@homelab/core'
 import { appSudoFix, piholeConnector, resolveIngressIp } from '@homelab/dns'
 import { resolveNodeName, trustNodes } from '@homelab/node-trust'
 import { accessNeeds, deniedVerbs, describeNeed, mayDoEverything } from './access-review.js'
@@ -30,7 +30,7 @@ function apiServerStep(ctx: ToolContext): Step {
       const version = await kube.makeApiClient(VersionApi).getCode()
       stepCtx.progress(`${kube.server} runs Kubernetes ${version.gitVersion}`)
     } catch (error) {
-      throw toKubeError('reach', { apiVersion: 'v1', kind: 'Version', name: '/version' }, kube.server, error)
+      throw toKubeError('reach', { apiVersion: 'v1', kind: 'Version', name: '/version' }, kube.server, error, credentialPluginOf(kube.config))
     }
   })
 }

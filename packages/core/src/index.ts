@@ -10,7 +10,7 @@ export { stableStringify, defaultChangeView, renderDiff } from './change-view.js
 export { type Reporter, type StepResult, type StepStatus, type Recap, type Output, createReporter, jsonReporter, humanReporter } from './reporter.js'
 export { runSteps, type RunOptions, type RunResult } from './runner.js'
 export { type KubeObject, type ObjectRef, type ManagedFieldsEntry, refOf, describeRef } from './kube/kube-object.js'
-export { createKubeClient, toKubeError, parseConflicts, NO_KIND, type KubeClient, type KubeClientOptions } from './kube/kube-client.js'
+export { createKubeClient, credentialPluginOf, toKubeError, parseConflicts, NO_KIND, type KubeClient, type KubeClientOptions } from './kube/kube-client.js'
 export { removeStep, isOurs, type RemoveStepOptions } from './kube/remove-step.js'
 export { issuedSecretStep, issuedSecretOf, issuedFor, issuedForNames, certificateWitness, CERTIFICATE_NAME_ANNOTATION, type IssuedSecret, type IssuedNames, type CertificateWitness } from './kube/issued-secret-step.js'
 export { claimStep, pvcMismatch, type ClaimStepOptions } from './kube/claim-step.js'

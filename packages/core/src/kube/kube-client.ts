@@ -55,7 +55,8 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS
   const configuration = apiConfiguration(config, requestTimeoutMs)
   const api = SharedDiscoveryObjectApi.makeFor(config, configuration, requestTimeoutMs)
-  const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error)
+  const plugin = credentialPluginOf(config)
+  const fail = (action: string, ref: ObjectRef, error: unknown) => toKubeError(action, ref, server, error, plugin)
 
   const header = (ref: ObjectRef) => {
     keepWhole(ref.apiVersion, ref.kind)
@@ -327,8 +328,27 @@ function statusBody(error: ApiException<unknown>): StatusBody {
   return body && typeof body === 'object' ? (body as StatusBody) : { message: String(error.body) }
 }
 
-/** Turns client-node failures into messages that say what, where and what to do. */
-export function toKubeError(action: string, ref: ObjectRef, server: string, error: unknown): KubeError {
+/** The command of the kubeconfig user's credential plugin (`users[].user.exec`), if it has one. */
+export const credentialPluginOf = (config: KubeConfig): string | undefined => config.getCurrentUser()?.exec?.command ?? undefined
+
+/** The first `code` on the error or its causes: Node's and undici's errno and TLS codes. */
+function errorCode(error: unknown): string {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string') return e.code
+  }
+  return ''
+}
+
+// The server's certificate did not check out against the kubeconfig's CA, or names another host.
+const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ALTNAME/
+// Nothing answered at that address: down, refused, no route, no such name, or undici gave up connecting.
+const NO_CONNECTION = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|UND_ERR_\w+)$/
+
+/**
+ * Turns client-node failures into messages that say what, where and what to do. `plugin`: the kubeconfig user's
+ * credential command, which is what failed when nothing was sent (its own failure carries only its stderr).
+ */
+export function toKubeError(action: string, ref: ObjectRef, server: string, error: unknown, plugin?: string): KubeError {
   const object = describeRef(ref)
   if (error instanceof KubeRequestTimeout) {
     return new KubeError(`cannot ${action} ${object}: API server ${server} did not answer within ${formatMs(error.timeoutMs)} (timeouts.kubernetes)`, {
@@ -351,7 +371,25 @@ export function toKubeError(action: string, ref: ObjectRef, server: string, erro
     })
   }
   if (!(error instanceof ApiException)) {
-    const why = error instanceof Error ? error.message : String(error)
+    // client-node prefixes discovery's failures; what is left is the cause's own text.
+    const why = (error instanceof Error ? error.message : String(error)).replace(/^Failed to fetch resource metadata for \S+: /, '')
+    const code = errorCode(error)
+    if (TLS_FAILURE.test(code)) {
+      return new KubeError(`cannot ${action} ${object}: API server ${server} presented a certificate the kubeconfig does not trust (${code}: ${why})`, {
+        host: server,
+        object,
+        cause: error,
+        hint: "the cluster's certificate-authority-data in the kubeconfig must be the cluster's own CA (K3s: copy it from /etc/rancher/k3s/k3s.yaml on a server node); set tls-server-name when the server is reached by a name its certificate does not hold",
+      })
+    }
+    if (plugin && !NO_CONNECTION.test(code)) {
+      return new KubeError(`cannot ${action} ${object}: the kubeconfig user's credential plugin ${plugin} failed${why.trim() ? `: ${why.trim()}` : ' (it exited non-zero and said nothing)'}`, {
+        host: server,
+        object,
+        cause: error,
+        hint: `run ${plugin} by hand (the args and env under the kubeconfig user's exec) to see why: it must print an ExecCredential`,
+      })
+    }
     return new KubeError(`cannot ${action} ${object}: API server ${server} unreachable (${why})`, {
       host: server,
       object,
