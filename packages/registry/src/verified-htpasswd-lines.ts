@@ -5,8 +5,9 @@ import type { HtpasswdUser, LineMatcher } from './htpasswd.js'
 /**
  * On the credentials Secret: for each user, a digest of its name, password and htpasswd line, written when that line
  * was made from the password or checked against it. A later run whose password and stored line give the same digest
- * keeps the line without a bcrypt (70 ms of CPU each at cost 10, 2 ms at 5). The digest is a fast hash of the password, so it lives only on
- * the Secret that holds the password itself: whoever can read it can read the password already.
+ * keeps the line without a bcrypt (70 ms of CPU each at cost 10, 2 ms at 5). The digest is a fast hash of the
+ * password, so it lives only on the Secret that holds the password itself: whoever can read it can read the password
+ * already.
  */
 export const VERIFIED_LINES_ANNOTATION = 'homelab-devtools/htpasswd-verified'
 
