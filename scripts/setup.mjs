@@ -3,7 +3,7 @@
 // own Debian packages and builds when it first comes up.) Plain Node with no dependencies, because it runs before anything is installed.
 // Every step checks first, so a second run costs a second or two.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -144,6 +144,8 @@ function installPnpm(have) {
 }
 
 const have = pnpmOnPath()
+// Setup's own pnpm: the one on PATH, or the one it installed when another comes first on PATH.
+let pnpm = 'pnpm'
 if (have !== pnpmVersion) {
   // In npm's global folder already (an earlier setup), only another pnpm comes first on PATH: installing it again
   // would change nothing, every time.
@@ -151,11 +153,12 @@ if (have !== pnpmVersion) {
   if (installed !== pnpmVersion && installed !== JS_FALLBACK) installPnpm(have)
   const now = pnpmOnPath()
   if (now !== pnpmVersion && now !== JS_FALLBACK) {
-    log(`warning: the pnpm on PATH (${now ?? 'none'}${now ? `, ${pnpmLauncher() ?? '?'}` : ''}) is not the one setup installed (${globalPnpmPath() ?? '?'}, ${globalPnpmVersion() ?? 'absent'}): put ${dirname(globalPnpmPath() ?? '/?/pnpm')} first on PATH, or \`pnpm\` commands here run the wrong one`)
+    const path = globalPnpmPath()
+    const version = globalPnpmVersion()
+    log(`warning: the pnpm on PATH (${now ?? 'none'}${now ? `, ${pnpmLauncher() ?? '?'}` : ''}) is not the one setup installed (${path ?? '?'}, ${version ?? 'absent'}): put ${dirname(path ?? '/?/pnpm')} first on PATH, or \`pnpm\` commands here run the wrong one`)
+    if (path && [pnpmVersion, JS_FALLBACK].includes(version ?? '')) pnpm = path
   }
 }
-// Setup's own pnpm: the one it installed, wherever PATH points.
-const pnpm = [pnpmVersion, JS_FALLBACK].includes(globalPnpmVersion() ?? '') ? globalPnpmPath() : 'pnpm'
 
 // The JavaScript pnpm loads v8-compile-cache when it can find it, for Node < 22 (which has no compile cache of its
 // own): pnpm then compiles less of its 8 MB bundle on every start, about 0.08 s off every pnpm command. npm's global
@@ -175,4 +178,8 @@ const lock = join(root, 'pnpm-lock.yaml')
 if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
   log('installing node_modules from the lockfile')
   run(pnpm, ['install', '--frozen-lockfile', '--reporter=append-only'], { env: { ...process.env, CI: 'true' } })
+  // pnpm leaves the marker as it was when the lockfile only looked newer (a checkout, a touch): without this, every
+  // later run would install again.
+  const now = new Date()
+  utimesSync(marker, now, now)
 }
